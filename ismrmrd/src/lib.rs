@@ -8,6 +8,7 @@
 pub mod acquisition;
 pub mod error;
 pub mod flags;
+pub mod xml;
 
 pub use acquisition::{Acquisition, AcquisitionHeader, EncodingCounters};
 pub use error::{Error, Result, XmlError};

@@ -1,0 +1,1 @@
+//! The ISMRMRD XML header (`ismrmrd.xsd`) as typed structs: parse, validate, serialize.
