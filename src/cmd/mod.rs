@@ -1,0 +1,3 @@
+//! One module per `accord` subcommand.
+
+pub mod info;
