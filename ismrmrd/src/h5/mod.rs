@@ -7,11 +7,13 @@
 //! fetched in batches through hyperslab selections: files written by other tools keep one
 //! record per chunk, and reading them one call per record is what makes other bindings slow.
 
+mod raw;
 mod records;
 mod write;
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenAscii, VarLenUnicode};
 use hdf5::{Dataset, H5Type};
@@ -98,6 +100,8 @@ impl IsmrmrdFile {
                 file: self,
                 group,
                 name: name.to_string(),
+                fast: true,
+                raw: OnceLock::new(),
             }),
             Err(_) => Err(Error::GroupNotFound {
                 path: self.path.clone(),
@@ -121,7 +125,12 @@ pub struct DatasetReader<'f> {
     file: &'f IsmrmrdFile,
     group: hdf5::Group,
     name: String,
+    fast: bool,
+    raw: OnceLock<Option<raw::RawPayloads>>,
 }
+
+/// One record's header, samples and trajectory.
+type Parts = (AcquisitionHeader, Vec<Complex32>, Vec<f32>);
 
 /// Which acquisition record layout the file uses.
 enum AcqLayout {
@@ -130,6 +139,22 @@ enum AcqLayout {
 }
 
 impl<'f> DatasetReader<'f> {
+    /// Turns the direct payload reader off (`false`) or on (`true`, the default). Off, every
+    /// sample goes through libhdf5's variable-length conversion; results are identical.
+    pub fn with_fast_path(mut self, enabled: bool) -> Self {
+        self.fast = enabled;
+        self
+    }
+
+    /// Whether acquisition payloads are read directly (the file's layout allows it and the
+    /// cross-check against libhdf5 on record 0 passed).
+    pub fn fast_path_active(&self) -> Result<bool> {
+        Ok(match self.acquisition_dataset()? {
+            Some((ds, layout)) => self.raw_payloads(&ds, &layout).is_some(),
+            None => false,
+        })
+    }
+
     /// The group name.
     pub fn name(&self) -> &str {
         &self.name
@@ -342,24 +367,44 @@ impl<'f> DatasetReader<'f> {
         })
     }
 
-    fn read_batch(&self, ds: &Dataset, layout: &AcqLayout, range: Range<u64>) -> Result<Vec<Acquisition>> {
+    /// The direct payload reader for `ds`, set up (and cross-checked on record 0) on first use.
+    fn raw_payloads(&self, ds: &Dataset, layout: &AcqLayout) -> Option<&raw::RawPayloads> {
+        if !self.fast {
+            return None;
+        }
+        self.raw
+            .get_or_init(|| {
+                let file_type = ds.dtype().ok()?.to_descriptor().ok()?;
+                let raw = raw::RawPayloads::new(&self.file.path, &self.file.file, ds, &file_type)?;
+                if ds.size() > 0 {
+                    let fast = raw.payloads(0, 1)?;
+                    let slow = self.read_parts_hdf5(ds, layout, 0..1).ok()?;
+                    (fast[0].0 == slow[0].1 && fast[0].1 == slow[0].2).then_some(())?;
+                }
+                Some(raw)
+            })
+            .as_ref()
+    }
+
+    /// Headers, trajectories and samples of `range` through libhdf5's vlen conversion.
+    fn read_parts_hdf5(&self, ds: &Dataset, layout: &AcqLayout, range: Range<u64>) -> Result<Vec<Parts>> {
         let sel = s![range.start as usize..range.end as usize];
         let read = match layout {
             AcqLayout::WithTraj => ds.read_slice_1d::<AcquisitionRecord, _>(sel).map(|recs| {
                 recs.into_iter()
-                    .map(|r| (r.head, Some(r.traj), r.data))
+                    .map(|r| (r.head, r.traj.as_slice().to_vec(), r.data))
                     .collect::<Vec<_>>()
             }),
             AcqLayout::NoTraj => ds
                 .read_slice_1d::<AcquisitionRecordNoTraj, _>(sel)
-                .map(|recs| recs.into_iter().map(|r| (r.head, None, r.data)).collect()),
+                .map(|recs| recs.into_iter().map(|r| (r.head, Vec::new(), r.data)).collect()),
         };
         let records = match read {
             Ok(r) => r,
             Err(e) if range.end - range.start > 1 => {
                 // Locate the first unreadable record so the error names it.
                 for i in range.clone() {
-                    self.read_batch(ds, layout, i..i + 1)?;
+                    self.read_parts_hdf5(ds, layout, i..i + 1)?;
                 }
                 return Err(self.h5(e, "data"));
             }
@@ -369,26 +414,60 @@ impl<'f> DatasetReader<'f> {
         };
         let mut out = Vec::with_capacity(records.len());
         for (k, (head, traj, data)) in records.into_iter().enumerate() {
+            let d = data.as_slice();
+            if d.len() % 2 != 0 {
+                return Err(self.data_len_err(range.start + k as u64, &head, d.len()));
+            }
+            out.push((head, d.chunks_exact(2).map(|c| Complex32::new(c[0], c[1])).collect(), traj));
+        }
+        Ok(out)
+    }
+
+    fn data_len_err(&self, index: u64, head: &AcquisitionHeader, floats: usize) -> Error {
+        self.record_err(
+            "data",
+            "acquisition",
+            index,
+            "data",
+            format!(
+                "{floats} floats stored, expected 2 x number_of_samples {} x active_channels {} = {}",
+                head.number_of_samples,
+                head.active_channels,
+                2 * head.data_len()
+            ),
+        )
+    }
+
+    /// Headers, samples and trajectories of `range` read directly from the file, or `None`.
+    fn read_parts_fast(&self, raw: &raw::RawPayloads, ds: &Dataset, range: &Range<u64>) -> Option<Vec<Parts>> {
+        let (a, b) = (range.start as usize, range.end as usize);
+        let heads = ds.read_slice_1d::<AcquisitionHeadRecord, _>(s![a..b]).ok()?;
+        let payloads = raw.payloads(a, b)?;
+        Some(
+            heads
+                .into_iter()
+                .zip(payloads)
+                .map(|(h, (data, traj))| (h.head, data, traj))
+                .collect(),
+        )
+    }
+
+    fn read_batch(&self, ds: &Dataset, layout: &AcqLayout, range: Range<u64>) -> Result<Vec<Acquisition>> {
+        let parts = match self
+            .raw_payloads(ds, layout)
+            .and_then(|raw| self.read_parts_fast(raw, ds, &range))
+        {
+            Some(p) => p,
+            None => self.read_parts_hdf5(ds, layout, range.clone())?,
+        };
+        let mut out = Vec::with_capacity(parts.len());
+        for (k, (head, data, traj)) in parts.into_iter().enumerate() {
             let index = range.start + k as u64;
             self.check_version(head.version, "data", "acquisition", index)?;
-            let d = data.as_slice();
-            if d.len() != 2 * head.data_len() {
-                return Err(self.record_err(
-                    "data",
-                    "acquisition",
-                    index,
-                    "data",
-                    format!(
-                        "{} floats stored, expected 2 x number_of_samples {} x active_channels {} = {}",
-                        d.len(),
-                        head.number_of_samples,
-                        head.active_channels,
-                        2 * head.data_len()
-                    ),
-                ));
+            if data.len() != head.data_len() {
+                return Err(self.data_len_err(index, &head, 2 * data.len()));
             }
-            let t = traj.as_ref().map_or(&[][..], |t| t.as_slice());
-            if t.len() != head.traj_len() {
+            if traj.len() != head.traj_len() {
                 return Err(self.record_err(
                     "data",
                     "acquisition",
@@ -396,18 +475,14 @@ impl<'f> DatasetReader<'f> {
                     "traj",
                     format!(
                         "{} values stored, expected number_of_samples {} x trajectory_dimensions {} = {}",
-                        t.len(),
+                        traj.len(),
                         head.number_of_samples,
                         head.trajectory_dimensions,
                         head.traj_len()
                     ),
                 ));
             }
-            out.push(Acquisition {
-                header: head,
-                traj: t.to_vec(),
-                data: d.chunks_exact(2).map(|c| Complex32::new(c[0], c[1])).collect(),
-            });
+            out.push(Acquisition { header: head, traj, data });
         }
         Ok(out)
     }
