@@ -20,7 +20,9 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let out = args.first().ok_or("usage: make_raw_file OUT.h5 [--megabytes N] [--chunk N] [--channels N] [--samples N]")?;
+    let out = args.first().ok_or(
+        "usage: make_raw_file OUT.h5 [--megabytes N] [--chunk N] [--channels N] [--samples N]",
+    )?;
     let megabytes = arg(&args, "--megabytes", 1024);
     let chunk = arg(&args, "--chunk", 1);
     let channels = arg(&args, "--channels", 32) as u16;
@@ -45,7 +47,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         lines / 2,
         count / lines
     );
-    let opts = WriteOptions { overwrite: true, chunk_records: chunk };
+    let opts = WriteOptions {
+        overwrite: true,
+        chunk_records: chunk,
+    };
     let mut w = IsmrmrdWriter::create(out, "dataset", opts)?;
     w.write_xml(&xml)?;
     let mut state = 0x2545_f491_4f6c_dd1du64;
@@ -77,7 +82,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            *c = Complex32::new((state as u32) as f32 / 4.3e9 - 0.5, (state >> 32) as f32 / 4.3e9 - 0.5);
+            *c = Complex32::new(
+                (state as u32) as f32 / 4.3e9 - 0.5,
+                (state >> 32) as f32 / 4.3e9 - 0.5,
+            );
         }
         batch.push(a);
         if batch.len() == batch.capacity() {
@@ -87,6 +95,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     w.append_acquisitions(&batch)?;
     w.finish()?;
-    eprintln!("wrote {out}: {count} acquisitions x {channels} channels x {samples} samples ({megabytes} MiB of samples), chunk {chunk}");
+    eprintln!(
+        "wrote {out}: {count} acquisitions x {channels} channels x {samples} samples ({megabytes} MiB of samples), chunk {chunk}"
+    );
     Ok(())
 }

@@ -414,7 +414,10 @@ impl Acquisition {
     pub fn traj_view(&self) -> ArrayView2<'_, f32> {
         let h = &self.header;
         ArrayView2::from_shape(
-            (h.number_of_samples as usize, h.trajectory_dimensions as usize),
+            (
+                h.number_of_samples as usize,
+                h.trajectory_dimensions as usize,
+            ),
             &self.traj,
         )
         .expect("Acquisition::traj length must equal number_of_samples * trajectory_dimensions")

@@ -268,8 +268,14 @@ mod tests {
         assert_eq!(names, ["ACQ_IS_PARALLEL_CALIBRATION", "ACQ_USER1"]);
         f.remove(AcquisitionFlag::User1);
         assert_eq!(f.0, 0x80000);
-        assert_eq!(AcquisitionFlag::from_name("ACQ_IS_REVERSE"), Some(AcquisitionFlag::IsReverse));
-        assert_eq!(AcquisitionFlag::from_bit_number(19), Some(AcquisitionFlag::IsNoiseMeasurement));
+        assert_eq!(
+            AcquisitionFlag::from_name("ACQ_IS_REVERSE"),
+            Some(AcquisitionFlag::IsReverse)
+        );
+        assert_eq!(
+            AcquisitionFlag::from_bit_number(19),
+            Some(AcquisitionFlag::IsNoiseMeasurement)
+        );
         assert_eq!(AcquisitionFlags(1 << 40).unnamed_bits(), vec![41]);
         assert_eq!(AcquisitionFlag::ALL.len(), 31 + 4 + 8);
     }

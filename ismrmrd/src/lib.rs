@@ -16,11 +16,11 @@ pub mod waveform;
 pub mod xml;
 
 pub use acquisition::{Acquisition, AcquisitionHeader, EncodingCounters};
+pub use array::{ArrayData, DataType};
 pub use error::{Error, Result, XmlError};
 pub use flags::{AcquisitionFlag, AcquisitionFlags, ImageFlag, ImageFlags};
-pub use array::{ArrayData, DataType};
 pub use h5::{DatasetReader, IsmrmrdFile, IsmrmrdWriter, WriteOptions};
 pub use image::{Image, ImageData, ImageHeader, ImageType};
+pub use summary::FileSummary;
 pub use waveform::{Waveform, WaveformHeader};
 pub use xml::IsmrmrdHeader;
-pub use summary::FileSummary;

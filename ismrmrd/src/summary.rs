@@ -91,7 +91,11 @@ impl FileSummary {
             let problems: Vec<String> = header.validate().iter().map(|e| e.to_string()).collect();
             (encoding_summaries(&header), problems.is_empty(), problems)
         } else {
-            (Vec::new(), false, vec!["no XML header (xml dataset missing)".to_string()])
+            (
+                Vec::new(),
+                false,
+                vec!["no XML header (xml dataset missing)".to_string()],
+            )
         };
         let headers = reader.read_acquisition_headers()?;
         let mut images = Map::new();
@@ -163,7 +167,8 @@ impl FileSummary {
         }
         if let Some(r) = ranges {
             for (k, name) in EncodingCounters::FIELD_NAMES.iter().enumerate() {
-                self.counters.insert(name.to_string(), Value::from(r[k].to_vec()));
+                self.counters
+                    .insert(name.to_string(), Value::from(r[k].to_vec()));
             }
         }
     }
@@ -175,9 +180,14 @@ pub fn encoding_summaries(header: &IsmrmrdHeader) -> Vec<EncodingSummary> {
         .encoding
         .iter()
         .map(|e| {
-            let m = |s: &crate::xml::EncodingSpace| [s.matrix_size.x, s.matrix_size.y, s.matrix_size.z];
+            let m =
+                |s: &crate::xml::EncodingSpace| [s.matrix_size.x, s.matrix_size.y, s.matrix_size.z];
             let f = |s: &crate::xml::EncodingSpace| {
-                [s.field_of_view_mm.x, s.field_of_view_mm.y, s.field_of_view_mm.z]
+                [
+                    s.field_of_view_mm.x,
+                    s.field_of_view_mm.y,
+                    s.field_of_view_mm.z,
+                ]
             };
             EncodingSummary {
                 trajectory: e.trajectory.to_string(),
@@ -198,14 +208,27 @@ pub fn encoding_summaries(header: &IsmrmrdHeader) -> Vec<EncodingSummary> {
 
 impl fmt::Display for FileSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}  (group /{}; groups: {})", self.file, self.group, self.groups.join(", "))?;
+        writeln!(
+            f,
+            "{}  (group /{}; groups: {})",
+            self.file,
+            self.group,
+            self.groups.join(", ")
+        )?;
         writeln!(
             f,
             "  acquisitions   {} ({} noise, {} calibration, {} imaging)",
-            self.acquisitions, self.noise_acquisitions, self.calibration_acquisitions, self.imaging_acquisitions
+            self.acquisitions,
+            self.noise_acquisitions,
+            self.calibration_acquisitions,
+            self.imaging_acquisitions
         )?;
         if let Some([lo, hi]) = self.samples {
-            let samples = if lo == hi { lo.to_string() } else { format!("{lo}–{hi}") };
+            let samples = if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}–{hi}")
+            };
             writeln!(
                 f,
                 "  channels       {}   samples {}   trajectory dims {}",

@@ -12,7 +12,9 @@ use ndarray::{Array, Array4, IxDyn};
 use num_complex::{Complex32, Complex64};
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data")
+        .join(name)
 }
 
 const RAW_FILES: [(&str, u64, u16, u16); 8] = [
@@ -38,15 +40,30 @@ fn every_reference_file_reads_completely() {
         let acqs = d.read_all_acquisitions().unwrap();
         assert_eq!(acqs.len() as u64, n, "{name}");
         assert_eq!(d.number_of_acquisitions().unwrap(), n, "{name}");
-        assert_eq!(acqs.iter().map(|a| a.header.active_channels).max(), Some(channels), "{name}");
-        assert_eq!(acqs.iter().map(|a| a.header.number_of_samples).max(), Some(samples), "{name}");
+        assert_eq!(
+            acqs.iter().map(|a| a.header.active_channels).max(),
+            Some(channels),
+            "{name}"
+        );
+        assert_eq!(
+            acqs.iter().map(|a| a.header.number_of_samples).max(),
+            Some(samples),
+            "{name}"
+        );
         for a in &acqs {
             a.check().unwrap();
-            assert!(a.data.iter().all(|c| c.re.is_finite() && c.im.is_finite()), "{name}");
+            assert!(
+                a.data.iter().all(|c| c.re.is_finite() && c.im.is_finite()),
+                "{name}"
+            );
         }
         // Headers-only read agrees with the full read.
         let heads = d.read_acquisition_headers().unwrap();
-        assert_eq!(heads, acqs.iter().map(|a| a.header).collect::<Vec<_>>(), "{name}");
+        assert_eq!(
+            heads,
+            acqs.iter().map(|a| a.header).collect::<Vec<_>>(),
+            "{name}"
+        );
     }
 }
 
@@ -57,7 +74,11 @@ fn direct_payload_reads_match_libhdf5_conversion() {
     let dir = tmp();
     let ours = dir.path().join("ours.h5");
     let src = IsmrmrdFile::open(data("sl_reps.h5")).unwrap();
-    let acqs = src.dataset("dataset").unwrap().read_all_acquisitions().unwrap();
+    let acqs = src
+        .dataset("dataset")
+        .unwrap()
+        .read_all_acquisitions()
+        .unwrap();
     let mut w = IsmrmrdWriter::create(&ours, "dataset", WriteOptions::default()).unwrap();
     w.append_acquisitions(&acqs).unwrap();
     w.finish().unwrap();
@@ -65,13 +86,37 @@ fn direct_payload_reads_match_libhdf5_conversion() {
     files.push(ours);
     for p in files {
         let f = IsmrmrdFile::open(&p).unwrap();
-        assert!(f.dataset("dataset").unwrap().fast_path_active().unwrap(), "{}", p.display());
-        assert!(!f.dataset("dataset").unwrap().with_fast_path(false).fast_path_active().unwrap());
-        let fast = f.dataset("dataset").unwrap().read_all_acquisitions().unwrap();
-        let slow = f.dataset("dataset").unwrap().with_fast_path(false).read_all_acquisitions().unwrap();
+        assert!(
+            f.dataset("dataset").unwrap().fast_path_active().unwrap(),
+            "{}",
+            p.display()
+        );
+        assert!(
+            !f.dataset("dataset")
+                .unwrap()
+                .with_fast_path(false)
+                .fast_path_active()
+                .unwrap()
+        );
+        let fast = f
+            .dataset("dataset")
+            .unwrap()
+            .read_all_acquisitions()
+            .unwrap();
+        let slow = f
+            .dataset("dataset")
+            .unwrap()
+            .with_fast_path(false)
+            .read_all_acquisitions()
+            .unwrap();
         assert_eq!(fast, slow, "{}", p.display());
         let d = f.dataset("dataset").unwrap();
-        assert_eq!(d.read_acquisitions(5..9).unwrap(), slow[5..9], "{}", p.display());
+        assert_eq!(
+            d.read_acquisitions(5..9).unwrap(),
+            slow[5..9],
+            "{}",
+            p.display()
+        );
     }
 }
 
@@ -103,13 +148,26 @@ fn streaming_batched_and_random_access_agree() {
 #[test]
 fn noise_and_calibration_flags_are_decoded() {
     let f = IsmrmrdFile::open(data("py_noise.h5")).unwrap();
-    let heads = f.dataset("dataset").unwrap().read_acquisition_headers().unwrap();
+    let heads = f
+        .dataset("dataset")
+        .unwrap()
+        .read_acquisition_headers()
+        .unwrap();
     let noise = heads.iter().filter(|h| h.is_noise()).count();
     assert_eq!(noise, 32);
     assert!(heads[..32].iter().all(|h| h.is_noise()));
-    assert!(heads.last().unwrap().is_flag_set(AcquisitionFlag::LastInMeasurement));
+    assert!(
+        heads
+            .last()
+            .unwrap()
+            .is_flag_set(AcquisitionFlag::LastInMeasurement)
+    );
     let f = IsmrmrdFile::open(data("sl_r2.h5")).unwrap();
-    let heads = f.dataset("dataset").unwrap().read_acquisition_headers().unwrap();
+    let heads = f
+        .dataset("dataset")
+        .unwrap()
+        .read_acquisition_headers()
+        .unwrap();
     assert_eq!(heads.iter().filter(|h| h.is_calibration()).count(), 48);
 }
 
@@ -128,7 +186,11 @@ fn images_and_ndarrays_of_reference_files() {
     assert_eq!(img.data.shape(), &[1, 1, 220, 220]);
     assert!(matches!(img.data, ArrayData::I16(_)));
     img.check().unwrap();
-    assert!(img.attributes.contains("<ismrmrdMeta>"), "{}", img.attributes);
+    assert!(
+        img.attributes.contains("<ismrmrdMeta>"),
+        "{}",
+        img.attributes
+    );
     assert_eq!(d.number_of_acquisitions().unwrap(), 0);
 
     // Shepp-Logan generator NDArrays.
@@ -162,18 +224,29 @@ fn acquisitions_round_trip_through_our_writer() {
     assert_eq!(b.xml_text().unwrap(), xml);
     assert_eq!(b.read_all_acquisitions().unwrap(), acqs);
     // The on-disk record is the C library's 376-byte layout.
-    let ds = hdf5::File::open(&out).unwrap().dataset("dataset/data").unwrap();
+    let ds = hdf5::File::open(&out)
+        .unwrap()
+        .dataset("dataset/data")
+        .unwrap();
     assert_eq!(ds.dtype().unwrap().size(), 376);
 }
 
-fn image_of<T: Clone>(data: Array4<T>, wrap: fn(Array4<T>) -> ArrayData<ndarray::Ix4>, index: u16) -> Image {
+fn image_of<T: Clone>(
+    data: Array4<T>,
+    wrap: fn(Array4<T>) -> ArrayData<ndarray::Ix4>,
+    index: u16,
+) -> Image {
     let header = ImageHeader {
         image_index: index,
         slice: index,
         field_of_view: [220.0, 220.0, 5.0],
         ..Default::default()
     };
-    Image::new(header, format!("<ismrmrdMeta><meta><name>n</name><value>{index}</value></meta></ismrmrdMeta>"), wrap(data))
+    Image::new(
+        header,
+        format!("<ismrmrdMeta><meta><name>n</name><value>{index}</value></meta></ismrmrdMeta>"),
+        wrap(data),
+    )
 }
 
 #[test]
@@ -184,14 +257,114 @@ fn images_waveforms_and_ndarrays_round_trip_in_every_type() {
     let n = 2 * 3 * 4;
     let f = |k: usize| (0..n).map(move |i| (i * 7 + k) as f64);
     let series: Vec<(&str, Vec<Image>)> = vec![
-        ("u16", (0..2).map(|k| image_of(Array4::from_shape_vec(shape, f(k).map(|v| v as u16).collect()).unwrap(), ArrayData::U16, k as u16)).collect()),
-        ("i16", (0..2).map(|k| image_of(Array4::from_shape_vec(shape, f(k).map(|v| -(v as i16)).collect()).unwrap(), ArrayData::I16, k as u16)).collect()),
-        ("u32", (0..2).map(|k| image_of(Array4::from_shape_vec(shape, f(k).map(|v| v as u32 * 70000).collect()).unwrap(), ArrayData::U32, k as u16)).collect()),
-        ("i32", (0..2).map(|k| image_of(Array4::from_shape_vec(shape, f(k).map(|v| -(v as i32) * 70000).collect()).unwrap(), ArrayData::I32, k as u16)).collect()),
-        ("f32", (0..2).map(|k| image_of(Array4::from_shape_vec(shape, f(k).map(|v| v as f32 / 3.0).collect()).unwrap(), ArrayData::F32, k as u16)).collect()),
-        ("f64", (0..2).map(|k| image_of(Array4::from_shape_vec(shape, f(k).map(|v| v / 3.0).collect()).unwrap(), ArrayData::F64, k as u16)).collect()),
-        ("c32", (0..2).map(|k| image_of(Array4::from_shape_vec(shape, f(k).map(|v| Complex32::new(v as f32, -(v as f32) / 2.0)).collect()).unwrap(), ArrayData::C32, k as u16)).collect()),
-        ("c64", (0..2).map(|k| image_of(Array4::from_shape_vec(shape, f(k).map(|v| Complex64::new(v, v / 3.0)).collect()).unwrap(), ArrayData::C64, k as u16)).collect()),
+        (
+            "u16",
+            (0..2)
+                .map(|k| {
+                    image_of(
+                        Array4::from_shape_vec(shape, f(k).map(|v| v as u16).collect()).unwrap(),
+                        ArrayData::U16,
+                        k as u16,
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "i16",
+            (0..2)
+                .map(|k| {
+                    image_of(
+                        Array4::from_shape_vec(shape, f(k).map(|v| -(v as i16)).collect()).unwrap(),
+                        ArrayData::I16,
+                        k as u16,
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "u32",
+            (0..2)
+                .map(|k| {
+                    image_of(
+                        Array4::from_shape_vec(shape, f(k).map(|v| v as u32 * 70000).collect())
+                            .unwrap(),
+                        ArrayData::U32,
+                        k as u16,
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "i32",
+            (0..2)
+                .map(|k| {
+                    image_of(
+                        Array4::from_shape_vec(shape, f(k).map(|v| -(v as i32) * 70000).collect())
+                            .unwrap(),
+                        ArrayData::I32,
+                        k as u16,
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "f32",
+            (0..2)
+                .map(|k| {
+                    image_of(
+                        Array4::from_shape_vec(shape, f(k).map(|v| v as f32 / 3.0).collect())
+                            .unwrap(),
+                        ArrayData::F32,
+                        k as u16,
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "f64",
+            (0..2)
+                .map(|k| {
+                    image_of(
+                        Array4::from_shape_vec(shape, f(k).map(|v| v / 3.0).collect()).unwrap(),
+                        ArrayData::F64,
+                        k as u16,
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "c32",
+            (0..2)
+                .map(|k| {
+                    image_of(
+                        Array4::from_shape_vec(
+                            shape,
+                            f(k).map(|v| Complex32::new(v as f32, -(v as f32) / 2.0))
+                                .collect(),
+                        )
+                        .unwrap(),
+                        ArrayData::C32,
+                        k as u16,
+                    )
+                })
+                .collect(),
+        ),
+        (
+            "c64",
+            (0..2)
+                .map(|k| {
+                    image_of(
+                        Array4::from_shape_vec(
+                            shape,
+                            f(k).map(|v| Complex64::new(v, v / 3.0)).collect(),
+                        )
+                        .unwrap(),
+                        ArrayData::C64,
+                        k as u16,
+                    )
+                })
+                .collect(),
+        ),
     ];
     let waveforms: Vec<Waveform> = (0..3u16)
         .map(|k| Waveform {
@@ -203,10 +376,14 @@ fn images_waveforms_and_ndarrays_round_trip_in_every_type() {
                 scan_counter: 10 * k as u32,
                 ..Default::default()
             },
-            data: (0..2 * (5 + k as u32)).map(|v| v * 1000 + k as u32).collect(),
+            data: (0..2 * (5 + k as u32))
+                .map(|v| v * 1000 + k as u32)
+                .collect(),
         })
         .collect();
-    let nd = ArrayData::C32(Array::from_shape_fn(IxDyn(&[1, 3, 4]), |i| Complex32::new(i[1] as f32, i[2] as f32)));
+    let nd = ArrayData::C32(Array::from_shape_fn(IxDyn(&[1, 3, 4]), |i| {
+        Complex32::new(i[1] as f32, i[2] as f32)
+    }));
     let mut w = IsmrmrdWriter::create(&out, "dataset", WriteOptions::default()).unwrap();
     for (name, imgs) in &series {
         w.append_images(name, &imgs[..1]).unwrap();
@@ -221,7 +398,10 @@ fn images_waveforms_and_ndarrays_round_trip_in_every_type() {
     let d = back.dataset("dataset").unwrap();
     let mut names = d.image_series().unwrap();
     names.sort();
-    assert_eq!(names, ["c32", "c64", "f32", "f64", "i16", "i32", "u16", "u32"]);
+    assert_eq!(
+        names,
+        ["c32", "c64", "f32", "f64", "i16", "i32", "u16", "u32"]
+    );
     for (name, imgs) in &series {
         assert_eq!(&d.read_images(name).unwrap(), imgs, "series {name}");
     }
@@ -230,11 +410,23 @@ fn images_waveforms_and_ndarrays_round_trip_in_every_type() {
     assert_eq!(nd_back.shape(), &[2, 3, 4]);
     assert_eq!(nd_back.to_complex64_vec()[12..], nd.to_complex64_vec()[..]);
     // Writer refuses inconsistent input with a clear message.
-    let mut w = IsmrmrdWriter::create(dir.path().join("bad.h5"), "dataset", WriteOptions::default()).unwrap();
-    let mut a = Acquisition::new(AcquisitionHeader { number_of_samples: 4, active_channels: 2, ..Default::default() });
+    let mut w = IsmrmrdWriter::create(
+        dir.path().join("bad.h5"),
+        "dataset",
+        WriteOptions::default(),
+    )
+    .unwrap();
+    let mut a = Acquisition::new(AcquisitionHeader {
+        number_of_samples: 4,
+        active_channels: 2,
+        ..Default::default()
+    });
     a.data.pop();
     let e = w.append_acquisitions(&[a]).unwrap_err().to_string();
-    assert!(e.contains("acquisition 0") && e.contains("'data'") && e.contains("7 complex samples"), "{e}");
+    assert!(
+        e.contains("acquisition 0") && e.contains("'data'") && e.contains("7 complex samples"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -242,7 +434,9 @@ fn writes_are_atomic_and_never_clobber() {
     let dir = tmp();
     let out = dir.path().join("out.h5");
     std::fs::write(&out, b"precious").unwrap();
-    let e = IsmrmrdWriter::create(&out, "dataset", WriteOptions::default()).err().unwrap();
+    let e = IsmrmrdWriter::create(&out, "dataset", WriteOptions::default())
+        .err()
+        .unwrap();
     assert!(matches!(e, Error::OutputExists { .. }), "{e}");
     assert!(e.to_string().contains("--force"));
     assert_eq!(std::fs::read(&out).unwrap(), b"precious");
@@ -252,19 +446,32 @@ fn writes_are_atomic_and_never_clobber() {
     {
         let mut w = IsmrmrdWriter::create(&fresh, "dataset", WriteOptions::default()).unwrap();
         w.write_xml("<ismrmrdHeader/>").unwrap();
-        assert!(!fresh.exists(), "nothing appears under the target name before finish()");
+        assert!(
+            !fresh.exists(),
+            "nothing appears under the target name before finish()"
+        );
     }
     assert!(!fresh.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the precious file remains");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the precious file remains"
+    );
 
     // With overwrite the old file is replaced in one rename.
-    let opts = WriteOptions { overwrite: true, ..Default::default() };
+    let opts = WriteOptions {
+        overwrite: true,
+        ..Default::default()
+    };
     let mut w = IsmrmrdWriter::create(&out, "dataset", opts).unwrap();
     w.write_xml("<ismrmrdHeader/>").unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), b"precious");
     w.finish().unwrap();
     let f = IsmrmrdFile::open(&out).unwrap();
-    assert_eq!(f.dataset("dataset").unwrap().xml_text().unwrap(), "<ismrmrdHeader/>");
+    assert_eq!(
+        f.dataset("dataset").unwrap().xml_text().unwrap(),
+        "<ismrmrdHeader/>"
+    );
 }
 
 // ----- bad input -----
@@ -282,7 +489,10 @@ fn not_hdf5_and_missing_files() {
     let p = dir.path().join("notes.h5");
     std::fs::write(&p, "this is not HDF5\n").unwrap();
     let e = err_of(IsmrmrdFile::open(&p));
-    assert!(e.contains("notes.h5") && e.contains("cannot open as HDF5"), "{e}");
+    assert!(
+        e.contains("notes.h5") && e.contains("cannot open as HDF5"),
+        "{e}"
+    );
     let e = err_of(IsmrmrdFile::open(dir.path().join("absent.h5")));
     assert!(e.contains("absent.h5") && e.contains("No such file"), "{e}");
 }
@@ -306,11 +516,19 @@ fn missing_group_and_xml() {
     let dir = tmp();
     let p = dir.path().join("other.h5");
     let mut w = IsmrmrdWriter::create(&p, "scan1", WriteOptions::default()).unwrap();
-    w.append_acquisitions(&[Acquisition::new(AcquisitionHeader { number_of_samples: 2, active_channels: 1, ..Default::default() })]).unwrap();
+    w.append_acquisitions(&[Acquisition::new(AcquisitionHeader {
+        number_of_samples: 2,
+        active_channels: 1,
+        ..Default::default()
+    })])
+    .unwrap();
     w.finish().unwrap();
     let f = IsmrmrdFile::open(&p).unwrap();
     let e = err_of(f.dataset("dataset"));
-    assert!(e.contains("other.h5") && e.contains("no group 'dataset'") && e.contains("scan1"), "{e}");
+    assert!(
+        e.contains("other.h5") && e.contains("no group 'dataset'") && e.contains("scan1"),
+        "{e}"
+    );
     let e = err_of(f.dataset("scan1").and_then(|d| d.xml_text()));
     assert!(e.contains("/scan1/xml is missing"), "{e}");
 }
@@ -324,7 +542,10 @@ fn malformed_xml_names_line_and_column() {
     w.finish().unwrap();
     let f = IsmrmrdFile::open(&p).unwrap();
     let e = err_of(f.dataset("dataset").and_then(|d| d.header()));
-    assert!(e.contains("badxml.h5") && e.contains("/dataset/xml") && e.contains("line 5"), "{e}");
+    assert!(
+        e.contains("badxml.h5") && e.contains("/dataset/xml") && e.contains("line 5"),
+        "{e}"
+    );
 }
 
 /// A `data` record with a chosen member set, to build malformed files.
@@ -373,27 +594,58 @@ fn record(h: AcquisitionHeader, floats: usize) -> RawRecord {
 fn compound_with_missing_members_is_rejected_by_name() {
     let dir = tmp();
     let p = raw_file(dir.path(), "short.h5", |g| {
-        let head = ShortHead { version: 1, flags: 0, number_of_samples: 2, active_channels: 1 };
-        let recs = [ShortRecord { head, data: VarLenArray::from_slice(&[1.0, 2.0, 3.0, 4.0]) }];
-        g.new_dataset_builder().with_data(&recs).create("data").unwrap();
+        let head = ShortHead {
+            version: 1,
+            flags: 0,
+            number_of_samples: 2,
+            active_channels: 1,
+        };
+        let recs = [ShortRecord {
+            head,
+            data: VarLenArray::from_slice(&[1.0, 2.0, 3.0, 4.0]),
+        }];
+        g.new_dataset_builder()
+            .with_data(&recs)
+            .create("data")
+            .unwrap();
     });
     let f = IsmrmrdFile::open(&p).unwrap();
     let e = err_of(f.dataset("dataset").and_then(|d| d.read_all_acquisitions()));
-    assert!(e.contains("short.h5") && e.contains("/dataset/data") && e.contains("'head.measurement_uid' is missing"), "{e}");
+    assert!(
+        e.contains("short.h5")
+            && e.contains("/dataset/data")
+            && e.contains("'head.measurement_uid' is missing"),
+        "{e}"
+    );
 }
 
 #[test]
 fn wrong_data_length_names_acquisition_and_field() {
     let dir = tmp();
-    let h = AcquisitionHeader { number_of_samples: 4, active_channels: 2, ..Default::default() };
+    let h = AcquisitionHeader {
+        number_of_samples: 4,
+        active_channels: 2,
+        ..Default::default()
+    };
     let p = raw_file(dir.path(), "short_data.h5", |g| {
         let recs = [record(h, 16), record(h, 16), record(h, 15)];
-        g.new_dataset_builder().with_data(&recs).create("data").unwrap();
+        g.new_dataset_builder()
+            .with_data(&recs)
+            .create("data")
+            .unwrap();
     });
     let f = IsmrmrdFile::open(&p).unwrap();
     let d = f.dataset("dataset").unwrap();
     let e = err_of(d.read_all_acquisitions());
-    assert!(e.contains("short_data.h5") && e.contains("acquisition 2") && e.contains("field 'data'") && e.contains("15 floats stored, expected 2 x number_of_samples 4 x active_channels 2 = 16"), "{e}");
+    assert!(
+        e.contains("short_data.h5")
+            && e.contains("acquisition 2")
+            && e.contains("field 'data'")
+            && e.contains(
+                "15 floats stored, expected 2 x number_of_samples 4 x active_channels 2 = 16"
+            ),
+        "{e}"
+    );
     // The first two are still readable one by one.
     assert_eq!(d.read_acquisition(1).unwrap().data.len(), 8);
     // Streaming yields the good ones, then the error, then stops.
@@ -405,12 +657,31 @@ fn wrong_data_length_names_acquisition_and_field() {
 #[test]
 fn unknown_header_version_is_rejected() {
     let dir = tmp();
-    let h = AcquisitionHeader { version: 7, number_of_samples: 1, active_channels: 1, ..Default::default() };
+    let h = AcquisitionHeader {
+        version: 7,
+        number_of_samples: 1,
+        active_channels: 1,
+        ..Default::default()
+    };
     let p = raw_file(dir.path(), "v7.h5", |g| {
-        let recs = [record(AcquisitionHeader { version: 1, ..h }, 2), record(h, 2)];
-        g.new_dataset_builder().with_data(&recs).create("data").unwrap();
+        let recs = [
+            record(AcquisitionHeader { version: 1, ..h }, 2),
+            record(h, 2),
+        ];
+        g.new_dataset_builder()
+            .with_data(&recs)
+            .create("data")
+            .unwrap();
     });
     let f = IsmrmrdFile::open(&p).unwrap();
-    let e = err_of(f.dataset("dataset").and_then(|d| d.read_acquisition_headers()));
-    assert!(e.contains("acquisition 1") && e.contains("head.version") && e.contains("unknown header version 7"), "{e}");
+    let e = err_of(
+        f.dataset("dataset")
+            .and_then(|d| d.read_acquisition_headers()),
+    );
+    assert!(
+        e.contains("acquisition 1")
+            && e.contains("head.version")
+            && e.contains("unknown header version 7"),
+        "{e}"
+    );
 }

@@ -181,7 +181,14 @@ impl<'f> DatasetReader<'f> {
         }
     }
 
-    fn record_err(&self, member: &str, kind: &'static str, index: u64, field: &str, problem: impl Into<String>) -> Error {
+    fn record_err(
+        &self,
+        member: &str,
+        kind: &'static str,
+        index: u64,
+        field: &str,
+        problem: impl Into<String>,
+    ) -> Error {
         Error::Record {
             path: self.file.path.clone(),
             dataset: self.object(member),
@@ -228,7 +235,17 @@ impl<'f> DatasetReader<'f> {
             .ok_or_else(|| self.missing("xml", "the ISMRMRD XML header"))?;
         read_strings(&ds)
             .map_err(|e| self.h5(e, "xml"))?
-            .ok_or_else(|| self.layout_err("xml", format!("stored as {}, expected a variable-length string", self.descriptor(&ds, "xml").map(|d| d.to_string()).unwrap_or_default())))?
+            .ok_or_else(|| {
+                self.layout_err(
+                    "xml",
+                    format!(
+                        "stored as {}, expected a variable-length string",
+                        self.descriptor(&ds, "xml")
+                            .map(|d| d.to_string())
+                            .unwrap_or_default()
+                    ),
+                )
+            })?
             .into_iter()
             .next()
             .ok_or_else(|| self.layout_err("xml", "the dataset is empty"))
@@ -263,7 +280,9 @@ impl<'f> DatasetReader<'f> {
             AcqLayout::NoTraj
         };
         if ds.ndim() != 1 {
-            return Err(self.layout_err("data", format!("has {} dimensions, expected 1", ds.ndim())));
+            return Err(
+                self.layout_err("data", format!("has {} dimensions, expected 1", ds.ndim()))
+            );
         }
         Ok(Some((ds, layout)))
     }
@@ -297,7 +316,13 @@ impl<'f> DatasetReader<'f> {
         Ok(out)
     }
 
-    fn check_version(&self, version: u16, member: &str, kind: &'static str, index: u64) -> Result<()> {
+    fn check_version(
+        &self,
+        version: u16,
+        member: &str,
+        kind: &'static str,
+        index: u64,
+    ) -> Result<()> {
         if version > MAX_HEADER_VERSION {
             return Err(self.record_err(
                 member,
@@ -323,7 +348,10 @@ impl<'f> DatasetReader<'f> {
         if range.end > n || range.start > range.end {
             return Err(self.layout_err(
                 "data",
-                format!("acquisitions {}..{} requested but the file holds {n}", range.start, range.end),
+                format!(
+                    "acquisitions {}..{} requested but the file holds {n}",
+                    range.start, range.end
+                ),
             ));
         }
         self.read_batch(&ds, &layout, range)
@@ -387,7 +415,12 @@ impl<'f> DatasetReader<'f> {
     }
 
     /// Headers, trajectories and samples of `range` through libhdf5's vlen conversion.
-    fn read_parts_hdf5(&self, ds: &Dataset, layout: &AcqLayout, range: Range<u64>) -> Result<Vec<Parts>> {
+    fn read_parts_hdf5(
+        &self,
+        ds: &Dataset,
+        layout: &AcqLayout,
+        range: Range<u64>,
+    ) -> Result<Vec<Parts>> {
         let sel = s![range.start as usize..range.end as usize];
         let read = match layout {
             AcqLayout::WithTraj => ds.read_slice_1d::<AcquisitionRecord, _>(sel).map(|recs| {
@@ -397,7 +430,11 @@ impl<'f> DatasetReader<'f> {
             }),
             AcqLayout::NoTraj => ds
                 .read_slice_1d::<AcquisitionRecordNoTraj, _>(sel)
-                .map(|recs| recs.into_iter().map(|r| (r.head, Vec::new(), r.data)).collect()),
+                .map(|recs| {
+                    recs.into_iter()
+                        .map(|r| (r.head, Vec::new(), r.data))
+                        .collect()
+                }),
         };
         let records = match read {
             Ok(r) => r,
@@ -409,7 +446,13 @@ impl<'f> DatasetReader<'f> {
                 return Err(self.h5(e, "data"));
             }
             Err(e) => {
-                return Err(self.record_err("data", "acquisition", range.start, "data", format!("unreadable: {e}")));
+                return Err(self.record_err(
+                    "data",
+                    "acquisition",
+                    range.start,
+                    "data",
+                    format!("unreadable: {e}"),
+                ));
             }
         };
         let mut out = Vec::with_capacity(records.len());
@@ -418,7 +461,13 @@ impl<'f> DatasetReader<'f> {
             if d.len() % 2 != 0 {
                 return Err(self.data_len_err(range.start + k as u64, &head, d.len()));
             }
-            out.push((head, d.chunks_exact(2).map(|c| Complex32::new(c[0], c[1])).collect(), traj));
+            out.push((
+                head,
+                d.chunks_exact(2)
+                    .map(|c| Complex32::new(c[0], c[1]))
+                    .collect(),
+                traj,
+            ));
         }
         Ok(out)
     }
@@ -439,9 +488,16 @@ impl<'f> DatasetReader<'f> {
     }
 
     /// Headers, samples and trajectories of `range` read directly from the file, or `None`.
-    fn read_parts_fast(&self, raw: &raw::RawPayloads, ds: &Dataset, range: &Range<u64>) -> Option<Vec<Parts>> {
+    fn read_parts_fast(
+        &self,
+        raw: &raw::RawPayloads,
+        ds: &Dataset,
+        range: &Range<u64>,
+    ) -> Option<Vec<Parts>> {
         let (a, b) = (range.start as usize, range.end as usize);
-        let heads = ds.read_slice_1d::<AcquisitionHeadRecord, _>(s![a..b]).ok()?;
+        let heads = ds
+            .read_slice_1d::<AcquisitionHeadRecord, _>(s![a..b])
+            .ok()?;
         let payloads = raw.payloads(a, b)?;
         Some(
             heads
@@ -452,7 +508,12 @@ impl<'f> DatasetReader<'f> {
         )
     }
 
-    fn read_batch(&self, ds: &Dataset, layout: &AcqLayout, range: Range<u64>) -> Result<Vec<Acquisition>> {
+    fn read_batch(
+        &self,
+        ds: &Dataset,
+        layout: &AcqLayout,
+        range: Range<u64>,
+    ) -> Result<Vec<Acquisition>> {
         let parts = match self
             .raw_payloads(ds, layout)
             .and_then(|raw| self.read_parts_fast(raw, ds, &range))
@@ -482,14 +543,20 @@ impl<'f> DatasetReader<'f> {
                     ),
                 ));
             }
-            out.push(Acquisition { header: head, traj, data });
+            out.push(Acquisition {
+                header: head,
+                traj,
+                data,
+            });
         }
         Ok(out)
     }
 
     /// Number of waveforms (0 when the group has none).
     pub fn number_of_waveforms(&self) -> Result<u64> {
-        Ok(self.optional_dataset("waveforms")?.map_or(0, |d| d.size() as u64))
+        Ok(self
+            .optional_dataset("waveforms")?
+            .map_or(0, |d| d.size() as u64))
     }
 
     /// Reads every waveform.
@@ -548,7 +615,8 @@ impl<'f> DatasetReader<'f> {
             .optional_dataset(&hm)?
             .ok_or_else(|| self.missing(&hm, "the image headers of this series"))?;
         let have = self.descriptor(&hds, &hm)?;
-        check_members(&have, &ImageHeader::type_descriptor(), "").map_err(|p| self.layout_err(&hm, p))?;
+        check_members(&have, &ImageHeader::type_descriptor(), "")
+            .map_err(|p| self.layout_err(&hm, p))?;
         let headers = hds.read_raw::<ImageHeader>().map_err(|e| self.h5(e, &hm))?;
         let attributes = match self.optional_dataset(&am)? {
             Some(ads) => read_strings(&ads)
@@ -561,7 +629,10 @@ impl<'f> DatasetReader<'f> {
             .ok_or_else(|| self.missing(&dm, "the pixels of this series"))?;
         let shape = dds.shape();
         if shape.len() != 5 {
-            return Err(self.layout_err(&dm, format!("has shape {shape:?}, expected [images, channels, z, y, x]")));
+            return Err(self.layout_err(
+                &dm,
+                format!("has shape {shape:?}, expected [images, channels, z, y, x]"),
+            ));
         }
         if shape[0] < headers.len() || attributes.len() < headers.len() {
             return Err(self.layout_err(
@@ -575,7 +646,12 @@ impl<'f> DatasetReader<'f> {
             ));
         }
         let desc = self.descriptor(&dds, &dm)?;
-        let data_type = data_type_of(&desc).ok_or_else(|| self.layout_err(&dm, format!("pixel type {desc} is not an ISMRMRD element type")))?;
+        let data_type = data_type_of(&desc).ok_or_else(|| {
+            self.layout_err(
+                &dm,
+                format!("pixel type {desc} is not an ISMRMRD element type"),
+            )
+        })?;
         let all = read_array(&dds, data_type).map_err(|e| self.h5(e, &dm))?;
         let mut out = Vec::with_capacity(headers.len());
         for (i, (header, attr)) in headers.into_iter().zip(attributes).enumerate() {
@@ -634,8 +710,12 @@ impl<'f> DatasetReader<'f> {
             .optional_dataset(name)?
             .ok_or_else(|| self.missing(name, "the requested array"))?;
         let desc = self.descriptor(&ds, name)?;
-        let t = data_type_of(&desc)
-            .ok_or_else(|| self.layout_err(name, format!("element type {desc} is not an ISMRMRD element type")))?;
+        let t = data_type_of(&desc).ok_or_else(|| {
+            self.layout_err(
+                name,
+                format!("element type {desc} is not an ISMRMRD element type"),
+            )
+        })?;
         read_array(&ds, t).map_err(|e| self.h5(e, name))
     }
 }

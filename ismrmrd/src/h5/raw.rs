@@ -34,8 +34,13 @@ pub(crate) struct RawPayloads {
 }
 
 enum Storage {
-    Contiguous { addr: u64 },
-    Chunked { records_per_chunk: usize, dataset: Dataset },
+    Contiguous {
+        addr: u64,
+    },
+    Chunked {
+        records_per_chunk: usize,
+        dataset: Dataset,
+    },
 }
 
 #[derive(Default)]
@@ -64,11 +69,18 @@ struct HeapRef {
 
 impl RawPayloads {
     /// Sets up the fast path for `<g>/data`, or `None` when the file's layout rules it out.
-    pub(crate) fn new(path: &str, h5file: &hdf5::File, ds: &Dataset, file_type: &TypeDescriptor) -> Option<Self> {
+    pub(crate) fn new(
+        path: &str,
+        h5file: &hdf5::File,
+        ds: &Dataset,
+        file_type: &TypeDescriptor,
+    ) -> Option<Self> {
         if !cfg!(target_endian = "little") || h5file.userblock() != 0 || !ds.filters().is_empty() {
             return None;
         }
-        let TypeDescriptor::Compound(c) = file_type else { return None };
+        let TypeDescriptor::Compound(c) = file_type else {
+            return None;
+        };
         let f32_vlen = TypeDescriptor::VarLenArray(Box::new(TypeDescriptor::Float(FloatSize::U4)));
         let member = |name: &str| c.fields.iter().find(|f| f.name == name);
         let data = member("data").filter(|f| f.ty == f32_vlen)?;
@@ -131,9 +143,14 @@ impl RawPayloads {
         let mut out = vec![0u8; (end - start) * rs];
         match &self.storage {
             Storage::Contiguous { addr } => {
-                self.file.read_exact_at(&mut out, addr + (start * rs) as u64).ok()?;
+                self.file
+                    .read_exact_at(&mut out, addr + (start * rs) as u64)
+                    .ok()?;
             }
-            Storage::Chunked { records_per_chunk, dataset } => {
+            Storage::Chunked {
+                records_per_chunk,
+                dataset,
+            } => {
                 let n = *records_per_chunk;
                 let mut chunk = vec![0u8; n * rs];
                 let mut i = start;
@@ -179,11 +196,16 @@ impl RawPayloads {
         let oh = 8 + self.sizeof_size;
         if dst.len() >= LARGE_OBJECT {
             let mut head = [0u8; 32];
-            self.file.read_exact_at(&mut head[..hl + oh], r.collection).ok()?;
+            self.file
+                .read_exact_at(&mut head[..hl + oh], r.collection)
+                .ok()?;
             let index = u16::from_le_bytes([head[hl], head[hl + 1]]);
             let size = read_uint(&head[hl + 8..hl + oh]) as usize;
             if &head[0..4] == b"GCOL" && head[4] == 1 && index == r.index && size == dst.len() {
-                return self.file.read_exact_at(dst, r.collection + (hl + oh) as u64).ok();
+                return self
+                    .file
+                    .read_exact_at(dst, r.collection + (hl + oh) as u64)
+                    .ok();
             }
         }
         let mut cache = self.cache.lock().ok()?;
@@ -240,7 +262,11 @@ impl RawPayloads {
 
     /// Payloads (samples, trajectory) of records `start..end`; `None` means "use libhdf5
     /// instead".
-    pub(crate) fn payloads(&self, start: usize, end: usize) -> Option<Vec<(Vec<Complex32>, Vec<f32>)>> {
+    pub(crate) fn payloads(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> Option<Vec<(Vec<Complex32>, Vec<f32>)>> {
         let bytes = self.record_bytes(start, end)?;
         let refs = bytes
             .chunks_exact(self.record_size)

@@ -1,8 +1,8 @@
 //! HDF5 record types of the ISMRMRD layout, the on-disk (file) types Accord writes, and the
 //! member-by-name compatibility check that turns a malformed compound into a clear error.
 
-use hdf5::types::{CompoundField, CompoundType, FloatSize, TypeDescriptor, VarLenArray};
 use hdf5::H5Type;
+use hdf5::types::{CompoundField, CompoundType, FloatSize, TypeDescriptor, VarLenArray};
 use num_complex::{Complex32, Complex64};
 
 use crate::acquisition::AcquisitionHeader;
@@ -89,13 +89,25 @@ pub(crate) fn image_header_file_type() -> TypeDescriptor {
 
 /// Checks that every member the reader needs (`want`, a memory type) exists in the file type
 /// `have` with a convertible class. Returns the dotted member path and problem on failure.
-pub(crate) fn check_members(have: &TypeDescriptor, want: &TypeDescriptor, path: &str) -> Result<(), String> {
+pub(crate) fn check_members(
+    have: &TypeDescriptor,
+    want: &TypeDescriptor,
+    path: &str,
+) -> Result<(), String> {
     use TypeDescriptor as T;
-    let here = if path.is_empty() { "record".to_string() } else { format!("member '{path}'") };
+    let here = if path.is_empty() {
+        "record".to_string()
+    } else {
+        format!("member '{path}'")
+    };
     match (have, want) {
         (T::Compound(h), T::Compound(w)) => {
             for wf in &w.fields {
-                let sub = if path.is_empty() { wf.name.clone() } else { format!("{path}.{}", wf.name) };
+                let sub = if path.is_empty() {
+                    wf.name.clone()
+                } else {
+                    format!("{path}.{}", wf.name)
+                };
                 let Some(hf) = h.fields.iter().find(|f| f.name == wf.name) else {
                     let present: Vec<_> = h.fields.iter().map(|f| f.name.as_str()).collect();
                     return Err(format!(
@@ -136,8 +148,12 @@ mod tests {
     #[test]
     fn missing_member_is_named() {
         let want = AcquisitionRecord::type_descriptor();
-        let TypeDescriptor::Compound(mut c) = acquisition_file_type() else { unreachable!() };
-        let TypeDescriptor::Compound(head) = &mut c.fields[0].ty else { unreachable!() };
+        let TypeDescriptor::Compound(mut c) = acquisition_file_type() else {
+            unreachable!()
+        };
+        let TypeDescriptor::Compound(head) = &mut c.fields[0].ty else {
+            unreachable!()
+        };
         head.fields.retain(|f| f.name != "center_sample");
         let err = check_members(&TypeDescriptor::Compound(c), &want, "").unwrap_err();
         assert!(err.contains("'head.center_sample' is missing"), "{err}");

@@ -146,7 +146,10 @@ impl IsmrmrdWriter {
         let obj = self.object("data");
         for (i, a) in acquisitions.iter().enumerate() {
             a.check().map_err(|(field, problem)| Error::Invalid {
-                what: format!("{}: acquisition {i} of the batch, field '{field}'", self.target.display()),
+                what: format!(
+                    "{}: acquisition {i} of the batch, field '{field}'",
+                    self.target.display()
+                ),
                 problem,
             })?;
         }
@@ -156,7 +159,10 @@ impl IsmrmrdWriter {
                 .open()
                 .group
                 .new_dataset_builder()
-                .empty_as(hdf5::Datatype::from_descriptor(&acquisition_file_type()).map_err(|e| self.h5(e, &obj))?)
+                .empty_as(
+                    hdf5::Datatype::from_descriptor(&acquisition_file_type())
+                        .map_err(|e| self.h5(e, &obj))?,
+                )
                 .chunk(chunk)
                 .shape(0..)
                 .create("data")
@@ -180,7 +186,10 @@ impl IsmrmrdWriter {
         let obj = self.object("waveforms");
         for (i, w) in waveforms.iter().enumerate() {
             w.check().map_err(|(field, problem)| Error::Invalid {
-                what: format!("{}: waveform {i} of the batch, field '{field}'", self.target.display()),
+                what: format!(
+                    "{}: waveform {i} of the batch, field '{field}'",
+                    self.target.display()
+                ),
                 problem,
             })?;
         }
@@ -218,7 +227,9 @@ impl IsmrmrdWriter {
                 what: format!("{}, field '{field}'", what(i)),
                 problem,
             })?;
-            if img.data.shape() != first.data.shape() || img.data.data_type() != first.data.data_type() {
+            if img.data.shape() != first.data.shape()
+                || img.data.data_type() != first.data.data_type()
+            {
                 return Err(Error::Invalid {
                     what: what(i),
                     problem: format!(
@@ -263,7 +274,11 @@ impl IsmrmrdWriter {
         };
         let attrs: Vec<VarLenUnicode> = images
             .iter()
-            .map(|i| i.attributes.parse().expect("VarLenUnicode parsing is infallible"))
+            .map(|i| {
+                i.attributes
+                    .parse()
+                    .expect("VarLenUnicode parsing is infallible")
+            })
             .collect();
         append_records(&ads, &attrs).map_err(h5)?;
         // Pixels: [N, channels, z, y, x].
@@ -306,7 +321,13 @@ impl IsmrmrdWriter {
     /// [`Error::OutputExists`] when the target appeared meanwhile and overwriting is off.
     pub fn finish(mut self) -> Result<PathBuf> {
         let open = self.state.take().expect("finish() called once");
-        let Open { file, group, acquisitions, waveforms, .. } = open;
+        let Open {
+            file,
+            group,
+            acquisitions,
+            waveforms,
+            ..
+        } = open;
         drop((group, acquisitions, waveforms));
         file.flush().map_err(|e| self.h5(e, ""))?;
         file.close().map_err(|e| self.h5(e, ""))?;
@@ -361,7 +382,9 @@ fn stack<D: Dimension>(arrays: Vec<ArrayData<D>>) -> ArrayData<IxDyn> {
                     _ => unreachable!("checked: one element type per series"),
                 })
                 .collect();
-            ArrayData::$variant(ndarray::stack(ndarray::Axis(0), &views).expect("checked: equal shapes"))
+            ArrayData::$variant(
+                ndarray::stack(ndarray::Axis(0), &views).expect("checked: equal shapes"),
+            )
         }};
     }
     match arrays[0] {
@@ -391,14 +414,18 @@ fn element_type(a: &ArrayData<IxDyn>) -> TypeDescriptor {
 }
 
 /// Creates an extensible dataset `[0, d1, …]` for arrays shaped like `a[0]`, one chunk per array.
-fn create_array_dataset(g: &hdf5::Group, name: &str, a: &ArrayData<IxDyn>) -> hdf5::Result<Dataset> {
+fn create_array_dataset(
+    g: &hdf5::Group,
+    name: &str,
+    a: &ArrayData<IxDyn>,
+) -> hdf5::Result<Dataset> {
     let shape = a.shape();
     let mut extents: Vec<hdf5::Extent> = vec![(0..).into()];
     extents.extend(shape[1..].iter().map(|&d| hdf5::Extent::from(d)));
     let mut chunk = vec![1usize];
     chunk.extend(shape[1..].iter().map(|&d| d.max(1)));
     g.new_dataset_builder()
-        .empty_as(&element_type(a))
+        .empty_as(element_type(a))
         .chunk(chunk)
         .shape(extents)
         .create(name)
@@ -421,7 +448,19 @@ fn append_array(ds: &Dataset, a: &ArrayData<IxDyn>) -> hdf5::Result<()> {
         ArrayData::I32(x) => ds.write_slice(x, sel),
         ArrayData::F32(x) => ds.write_slice(x, sel),
         ArrayData::F64(x) => ds.write_slice(x, sel),
-        ArrayData::C32(x) => ds.write_slice(&x.map(|c| ComplexF32Record { real: c.re, imag: c.im }), sel),
-        ArrayData::C64(x) => ds.write_slice(&x.map(|c| ComplexF64Record { real: c.re, imag: c.im }), sel),
+        ArrayData::C32(x) => ds.write_slice(
+            &x.map(|c| ComplexF32Record {
+                real: c.re,
+                imag: c.im,
+            }),
+            sel,
+        ),
+        ArrayData::C64(x) => ds.write_slice(
+            &x.map(|c| ComplexF64Record {
+                real: c.re,
+                imag: c.im,
+            }),
+            sel,
+        ),
     }
 }
