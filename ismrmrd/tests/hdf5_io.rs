@@ -685,3 +685,46 @@ fn unknown_header_version_is_rejected() {
         "{e}"
     );
 }
+
+/// Open HDF5 descriptors are close-on-exec, so spawned tools do not inherit the file lock.
+#[test]
+fn hdf5_descriptors_are_close_on_exec() {
+    let dir = tmp();
+    let p = dir.path().join("held.h5");
+    let mut w = IsmrmrdWriter::create(&p, "dataset", WriteOptions::default()).unwrap();
+    w.write_xml("<ismrmrdHeader/>").unwrap();
+    let flags_of = |needle: &str| -> Vec<u64> {
+        std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| {
+                let e = e.unwrap();
+                let target = std::fs::read_link(e.path()).ok()?;
+                target.to_string_lossy().contains(needle).then(|| {
+                    let info = std::fs::read_to_string(format!(
+                        "/proc/self/fdinfo/{}",
+                        e.file_name().to_string_lossy()
+                    ))
+                    .unwrap();
+                    let line = info
+                        .lines()
+                        .find(|l| l.starts_with("flags:"))
+                        .unwrap()
+                        .to_string();
+                    u64::from_str_radix(line.trim_start_matches("flags:").trim(), 8).unwrap()
+                })
+            })
+            .collect()
+    };
+    const O_CLOEXEC: u64 = 0o2000000;
+    let writing = flags_of("held.h5");
+    assert!(!writing.is_empty(), "the writer's temporary file is open");
+    assert!(writing.iter().all(|f| f & O_CLOEXEC != 0), "{writing:?}");
+    w.finish().unwrap();
+    let f = IsmrmrdFile::open(&p).unwrap();
+    let reading = flags_of("held.h5");
+    assert!(
+        !reading.is_empty() && reading.iter().all(|f| f & O_CLOEXEC != 0),
+        "{reading:?}"
+    );
+    drop(f);
+}

@@ -7,6 +7,7 @@
 //! fetched in batches through hyperslab selections: files written by other tools keep one
 //! record per chunk, and reading them one call per record is what makes other bindings slow.
 
+mod cloexec;
 mod raw;
 mod records;
 mod write;
@@ -69,6 +70,7 @@ impl IsmrmrdFile {
             path: display.clone(),
             detail: e.to_string(),
         })?;
+        cloexec::set_cloexec(&file);
         Ok(IsmrmrdFile {
             file,
             path: display,

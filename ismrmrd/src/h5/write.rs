@@ -78,6 +78,7 @@ impl IsmrmrdWriter {
             object: "/".into(),
             source: e,
         })?;
+        super::cloexec::set_cloexec(&file);
         let group_name = group.trim_matches('/').to_string();
         let mut writer = IsmrmrdWriter {
             target,
