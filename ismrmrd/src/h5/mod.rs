@@ -104,6 +104,7 @@ impl IsmrmrdFile {
                 name: name.to_string(),
                 fast: true,
                 raw: OnceLock::new(),
+                acq: OnceLock::new(),
             }),
             Err(_) => Err(Error::GroupNotFound {
                 path: self.path.clone(),
@@ -129,12 +130,14 @@ pub struct DatasetReader<'f> {
     name: String,
     fast: bool,
     raw: OnceLock<Option<raw::RawPayloads>>,
+    acq: OnceLock<Option<(Dataset, AcqLayout)>>,
 }
 
 /// One record's header, samples and trajectory.
 type Parts = (AcquisitionHeader, Vec<Complex32>, Vec<f32>);
 
 /// Which acquisition record layout the file uses.
+#[derive(Clone, Copy)]
 enum AcqLayout {
     WithTraj,
     NoTraj,
@@ -266,7 +269,17 @@ impl<'f> DatasetReader<'f> {
         })
     }
 
+    /// `<g>/data` and its record layout, checked once and then cached (random access pays for
+    /// the lookup and the type check only on the first call).
     fn acquisition_dataset(&self) -> Result<Option<(Dataset, AcqLayout)>> {
+        if let Some(cached) = self.acq.get() {
+            return Ok(cached.clone());
+        }
+        let found = self.find_acquisition_dataset()?;
+        Ok(self.acq.get_or_init(|| found).clone())
+    }
+
+    fn find_acquisition_dataset(&self) -> Result<Option<(Dataset, AcqLayout)>> {
         let Some(ds) = self.optional_dataset("data")? else {
             return Ok(None);
         };

@@ -281,9 +281,9 @@ impl RawPayloads {
             .collect::<Option<Vec<_>>>()?;
         refs.par_iter()
             .map(|(d, t)| {
-                let mut data = vec![Complex32::new(0.0, 0.0); d.len / 2];
+                let mut data: Vec<Complex32> = bytemuck::zeroed_vec(d.len / 2);
                 self.copy_object(d, bytemuck::cast_slice_mut(&mut data))?;
-                let mut traj = vec![0f32; t.as_ref().map_or(0, |t| t.len)];
+                let mut traj: Vec<f32> = bytemuck::zeroed_vec(t.as_ref().map_or(0, |t| t.len));
                 if let Some(t) = t {
                     self.copy_object(t, bytemuck::cast_slice_mut(&mut traj))?;
                 }
