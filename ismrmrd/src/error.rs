@@ -123,6 +123,18 @@ pub enum Error {
         #[source]
         source: hdf5::Error,
     },
+    /// A message of an ISMRMRD stream is malformed or cut short.
+    #[error("{path}: stream message {message} (byte offset {offset}): {problem}")]
+    Stream {
+        /// The file (or `<stream>` for a pipe or socket).
+        path: String,
+        /// 0-based index of the message in the stream.
+        message: u64,
+        /// Byte offset of the start of that message.
+        offset: u64,
+        /// What is wrong.
+        problem: String,
+    },
     /// The output file exists and overwriting was not requested.
     #[error("{path} already exists; refusing to overwrite it (use --force to replace it)")]
     OutputExists {

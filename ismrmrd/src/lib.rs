@@ -11,6 +11,7 @@ pub mod error;
 pub mod flags;
 pub mod h5;
 pub mod image;
+pub mod stream;
 pub mod summary;
 pub mod waveform;
 pub mod xml;
