@@ -187,7 +187,7 @@ fn assert_fails(args: &[&str], needles: &[&str]) {
 fn bad_input_gives_clear_errors_and_nonzero_exit() {
     assert_fails(
         &["info", "Cargo.toml"],
-        &["Cargo.toml", "cannot open as HDF5"],
+        &["Cargo.toml", "no HDF5 signature", "ISMRMRD stream"],
     );
     assert_fails(
         &["info", "tests/data/absent.h5"],
@@ -205,4 +205,52 @@ fn bad_input_gives_clear_errors_and_nonzero_exit() {
     // Usage errors come from clap with exit code 2.
     let out = accord(&["info"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn info_reads_ismrmrd_streams_too() {
+    use accord_ismrmrd::stream::{StreamItem, StreamWriter};
+    let src = root().join("tests/data/sl_r2.h5");
+    let f = accord_ismrmrd::IsmrmrdFile::open(&src).unwrap();
+    let d = f.dataset("dataset").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sl_r2.bin");
+    let mut w = StreamWriter::new(std::fs::File::create(&path).unwrap());
+    w.write(&StreamItem::Header(d.xml_text().unwrap())).unwrap();
+    for a in d.read_all_acquisitions().unwrap() {
+        w.write(&StreamItem::Acquisition(a)).unwrap();
+    }
+    w.finish().unwrap();
+    let from_stream = info_json(&path);
+    let from_hdf5 = info_json(&src);
+    assert_eq!(from_stream["group"], "stream");
+    assert_eq!(from_stream["format"], "stream");
+    assert_eq!(from_hdf5["format"], "hdf5");
+    for key in [
+        "acquisitions",
+        "noise_acquisitions",
+        "calibration_acquisitions",
+        "imaging_acquisitions",
+        "channels",
+        "samples",
+        "trajectory_dimensions",
+        "flags",
+        "counters",
+        "encodings",
+        "xml_valid",
+    ] {
+        assert_eq!(from_stream[key], from_hdf5[key], "{key}");
+    }
+    assert_fails(
+        &["info", path.to_str().unwrap(), "--group", "dataset"],
+        &["sl_r2.bin", "ISMRMRD stream", "no groups"],
+    );
+    // A stream cut inside an acquisition names the message and its offset.
+    let bytes = std::fs::read(&path).unwrap();
+    let cut = dir.path().join("cut.bin");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    assert_fails(
+        &["info", cut.to_str().unwrap()],
+        &["cut.bin", "stream message", "byte offset"],
+    );
 }

@@ -1,6 +1,7 @@
 //! A summary of one ISMRMRD group — what `accord info` prints: acquisition counts by kind,
 //! channels, samples, flags, counter ranges, encodings, image series and waveforms.
-//! Computed from the acquisition headers only, so it is fast on large files.
+//! Computed from the acquisition headers only, so it is fast on large HDF5 files; streams
+//! (which have no index) are read through once.
 
 use std::fmt;
 
@@ -8,10 +9,18 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::acquisition::{AcquisitionHeader, EncodingCounters};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::flags::AcquisitionFlag;
 use crate::h5::IsmrmrdFile;
+use crate::stream::{StreamItem, StreamReader};
 use crate::xml::IsmrmrdHeader;
+
+/// Message ids that can start an ISMRMRD stream (config file/text, header, close, text,
+/// acquisition, image, waveform, NDArray).
+const STREAM_MESSAGE_IDS: [u16; 9] = [1, 2, 3, 4, 5, 1008, 1022, 1026, 1030];
+
+/// The `group` reported for streams.
+const STREAM_GROUP: &str = "stream";
 
 /// Group read when none is named, if present.
 pub const DEFAULT_GROUP: &str = "dataset";
@@ -38,6 +47,8 @@ pub struct EncodingSummary {
 pub struct FileSummary {
     /// The file as given.
     pub file: String,
+    /// Container: `hdf5` or `stream`.
+    pub format: &'static str,
     /// The group summarised.
     pub group: String,
     /// All top-level groups of the file.
@@ -75,6 +86,42 @@ pub struct FileSummary {
 }
 
 impl FileSummary {
+    /// Summarises the file at `path`, HDF5 or ISMRMRD stream (told apart by the HDF5 signature);
+    /// `group` applies to HDF5 files only.
+    pub fn from_path(path: &std::path::Path, group: Option<&str>) -> Result<Self> {
+        use std::io::Read;
+        let shown = path.display().to_string();
+        let io = |source| Error::Io {
+            path: shown.clone(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut magic = [0u8; 8];
+        let n = file.read(&mut magic).map_err(io)?;
+        if crate::stream::is_hdf5(&magic[..n]) {
+            return FileSummary::from_file(&IsmrmrdFile::open(path)?, group);
+        }
+        let first_id = (n >= 2).then(|| u16::from_le_bytes([magic[0], magic[1]]));
+        if !first_id.is_some_and(|id| STREAM_MESSAGE_IDS.contains(&id)) {
+            return Err(Error::NotHdf5 {
+                path: shown,
+                detail: "no HDF5 signature, and the file does not start with an ISMRMRD stream message either".into(),
+            });
+        }
+        if let Some(g) = group {
+            return Err(Error::Invalid {
+                what: shown,
+                problem: format!(
+                    "is an ISMRMRD stream, which has no groups (--group {g} applies to HDF5 files)"
+                ),
+            });
+        }
+        drop(file);
+        let file = std::fs::File::open(path).map_err(io)?;
+        let reader = StreamReader::new(std::io::BufReader::with_capacity(1 << 20, file), &shown);
+        FileSummary::from_stream(reader, &shown)
+    }
+
     /// Summarises group `group` of `file` (default: `dataset` if present, else the first group).
     pub fn from_file(file: &IsmrmrdFile, group: Option<&str>) -> Result<Self> {
         let groups = file.groups()?;
@@ -86,31 +133,83 @@ impl FileSummary {
             None => groups[0].clone(),
         };
         let reader = file.dataset(&name)?;
-        let (encodings, xml_valid, xml_problems) = if reader.has_xml() {
-            let header = reader.header()?;
-            let problems: Vec<String> = header.validate().iter().map(|e| e.to_string()).collect();
-            (encoding_summaries(&header), problems.is_empty(), problems)
+        let header = if reader.has_xml() {
+            Some(reader.header()?)
         } else {
-            (
-                Vec::new(),
-                false,
-                vec!["no XML header (xml dataset missing)".to_string()],
-            )
+            None
         };
-        let headers = reader.read_acquisition_headers()?;
-        let mut images = Map::new();
-        for s in reader.image_series()? {
-            let n = reader.number_of_images(&s)?;
-            images.insert(s, n.into());
+        let mut s = FileSummary::empty(
+            file.path(),
+            &name,
+            groups,
+            header.as_ref(),
+            "xml dataset missing",
+        );
+        for series in reader.image_series()? {
+            let n = reader.number_of_images(&series)?;
+            s.images.insert(series, n.into());
         }
-        let mut ndarrays = Map::new();
         for n in reader.ndarray_names()? {
             let shape = reader.ndarray_shape(&n)?;
-            ndarrays.insert(n, shape.into());
+            s.ndarrays.insert(n, shape.into());
         }
+        s.waveforms = reader.number_of_waveforms()?;
+        s.add_acquisitions(&reader.read_acquisition_headers()?);
+        Ok(s)
+    }
+
+    /// Summarises an ISMRMRD stream (`path` names it in errors and in `file`). Images are
+    /// grouped into series by `image_series_index` (`series_<n>`), NDArrays are listed in
+    /// order (`ndarray_<k>`); `group` is `stream` and `groups` is empty.
+    pub fn from_stream<R: std::io::Read>(stream: StreamReader<R>, path: &str) -> Result<Self> {
+        let mut s = FileSummary::empty(path, STREAM_GROUP, Vec::new(), None, "no HEADER message");
+        let mut headers = Vec::new();
+        let mut n_arrays = 0;
+        for item in stream {
+            match item? {
+                StreamItem::Header(xml) => {
+                    let h = crate::xml::parse_header(&xml).map_err(|source| Error::Xml {
+                        path: path.to_string(),
+                        dataset: "HEADER message".to_string(),
+                        source,
+                    })?;
+                    s.set_header(Some(&h), "");
+                }
+                StreamItem::Acquisition(a) => headers.push(a.header),
+                StreamItem::Image(img) => {
+                    let key = format!("series_{}", img.header.image_series_index);
+                    let n = s.images.get(&key).and_then(Value::as_u64).unwrap_or(0);
+                    s.images.insert(key, (n + 1).into());
+                }
+                StreamItem::Waveform(_) => s.waveforms += 1,
+                StreamItem::NdArray(a) => {
+                    s.ndarrays
+                        .insert(format!("ndarray_{n_arrays}"), a.shape().to_vec().into());
+                    n_arrays += 1;
+                }
+                _ => {}
+            }
+        }
+        s.add_acquisitions(&headers);
+        Ok(s)
+    }
+
+    /// A summary with no acquisitions, images or waveforms yet.
+    fn empty(
+        file: &str,
+        group: &str,
+        groups: Vec<String>,
+        header: Option<&IsmrmrdHeader>,
+        no_xml: &str,
+    ) -> Self {
         let mut s = FileSummary {
-            file: file.path().to_string(),
-            group: name,
+            file: file.to_string(),
+            format: if group == STREAM_GROUP {
+                "stream"
+            } else {
+                "hdf5"
+            },
+            group: group.to_string(),
             groups,
             acquisitions: 0,
             noise_acquisitions: 0,
@@ -121,15 +220,31 @@ impl FileSummary {
             trajectory_dimensions: 0,
             flags: Map::new(),
             counters: Map::new(),
-            encodings,
-            images,
-            waveforms: reader.number_of_waveforms()?,
-            ndarrays,
-            xml_valid,
-            xml_problems,
+            encodings: Vec::new(),
+            images: Map::new(),
+            waveforms: 0,
+            ndarrays: Map::new(),
+            xml_valid: false,
+            xml_problems: Vec::new(),
         };
-        s.add_acquisitions(&headers);
-        Ok(s)
+        s.set_header(header, no_xml);
+        s
+    }
+
+    /// Fills encodings and schema validity from the XML header (`None`: absent, because `no_xml`).
+    fn set_header(&mut self, header: Option<&IsmrmrdHeader>, no_xml: &str) {
+        match header {
+            Some(h) => {
+                self.xml_problems = h.validate().iter().map(|e| e.to_string()).collect();
+                self.xml_valid = self.xml_problems.is_empty();
+                self.encodings = encoding_summaries(h);
+            }
+            None => {
+                self.xml_problems = vec![format!("no XML header ({no_xml})")];
+                self.xml_valid = false;
+                self.encodings = Vec::new();
+            }
+        }
     }
 
     /// Fills the acquisition statistics from headers.
@@ -208,13 +323,17 @@ pub fn encoding_summaries(header: &IsmrmrdHeader) -> Vec<EncodingSummary> {
 
 impl fmt::Display for FileSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{}  (group /{}; groups: {})",
-            self.file,
-            self.group,
-            self.groups.join(", ")
-        )?;
+        if self.format == "stream" {
+            writeln!(f, "{}  (ISMRMRD stream)", self.file)?;
+        } else {
+            writeln!(
+                f,
+                "{}  (group /{}; groups: {})",
+                self.file,
+                self.group,
+                self.groups.join(", ")
+            )?;
+        }
         writeln!(
             f,
             "  acquisitions   {} ({} noise, {} calibration, {} imaging)",

@@ -1,14 +1,14 @@
-//! `accord info FILE [--group NAME] [--json]`.
+//! `accord info FILE [--group NAME] [--json]`: summary of an ISMRMRD HDF5 file or stream.
 
 use std::path::PathBuf;
 
-use accord_ismrmrd::{FileSummary, IsmrmrdFile};
+use accord_ismrmrd::FileSummary;
 use clap::Args;
 
 /// Arguments of `accord info`.
 #[derive(Args)]
 pub struct InfoArgs {
-    /// ISMRMRD HDF5 file.
+    /// ISMRMRD file: HDF5, or an ISMRMRD stream (e.g. from siemens_to_ismrmrd).
     pub file: PathBuf,
     /// Group to summarise (default: `dataset`, else the first group in the file).
     #[arg(long)]
@@ -20,8 +20,7 @@ pub struct InfoArgs {
 
 /// Runs the subcommand.
 pub fn run(args: &InfoArgs) -> Result<(), Box<dyn std::error::Error>> {
-    let file = IsmrmrdFile::open(&args.file)?;
-    let summary = FileSummary::from_file(&file, args.group.as_deref())?;
+    let summary = FileSummary::from_path(&args.file, args.group.as_deref())?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
