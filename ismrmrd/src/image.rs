@@ -4,9 +4,12 @@
 use ndarray::Ix4;
 use serde::Serialize;
 
-use crate::acquisition::HEADER_VERSION;
+use crate::acquisition::{ByteReader, ByteWriter, HEADER_VERSION};
 use crate::array::{ArrayData, DataType};
 use crate::flags::{ImageFlag, ImageFlags};
+
+/// Size in bytes of the packed image header on the wire.
+pub const IMAGE_HEADER_BYTES: usize = 198;
 
 /// Pixel data of one image, shape `[channels, z, y, x]`.
 pub type ImageData = ArrayData<Ix4>;
@@ -163,6 +166,110 @@ impl ImageHeader {
     /// The element type, if the code is a known one.
     pub fn data_type(&self) -> Option<DataType> {
         DataType::from_code(self.data_type)
+    }
+
+    /// Encodes an image header as the packed little-endian 198-byte record of the stream.
+    pub fn to_bytes(&self) -> [u8; IMAGE_HEADER_BYTES] {
+        let mut w = ByteWriter::default();
+        w.u16(self.version);
+        w.u16(self.data_type);
+        w.u64(self.flags.0);
+        w.u32(self.measurement_uid);
+        self.matrix_size.iter().for_each(|&v| w.u16(v));
+        self.field_of_view.iter().for_each(|&v| w.f32(v));
+        w.u16(self.channels);
+        for v in [
+            self.position,
+            self.read_dir,
+            self.phase_dir,
+            self.slice_dir,
+            self.patient_table_position,
+        ] {
+            v.iter().for_each(|&x| w.f32(x));
+        }
+        for v in [
+            self.average,
+            self.slice,
+            self.contrast,
+            self.phase,
+            self.repetition,
+            self.set,
+        ] {
+            w.u16(v);
+        }
+        w.u32(self.acquisition_time_stamp);
+        self.physiology_time_stamp.iter().for_each(|&v| w.u32(v));
+        w.u16(self.image_type);
+        w.u16(self.image_index);
+        w.u16(self.image_series_index);
+        self.user_int.iter().for_each(|&v| w.u32(v as u32));
+        self.user_float.iter().for_each(|&v| w.f32(v));
+        w.u32(self.attribute_string_len);
+        let mut out = [0u8; IMAGE_HEADER_BYTES];
+        out.copy_from_slice(&w.0);
+        out
+    }
+
+    /// Decodes the packed little-endian 198-byte image header record of the stream.
+    pub fn from_bytes(bytes: &[u8; IMAGE_HEADER_BYTES]) -> Self {
+        let mut r = ByteReader { buf: bytes, pos: 0 };
+        let version = r.u16();
+        let data_type = r.u16();
+        let flags = ImageFlags(r.u64());
+        let measurement_uid = r.u32();
+        let matrix_size = [r.u16(), r.u16(), r.u16()];
+        let field_of_view = [r.f32(), r.f32(), r.f32()];
+        let channels = r.u16();
+        let mut vec3 = || [r.f32(), r.f32(), r.f32()];
+        let position = vec3();
+        let read_dir = vec3();
+        let phase_dir = vec3();
+        let slice_dir = vec3();
+        let patient_table_position = vec3();
+        let average = r.u16();
+        let slice = r.u16();
+        let contrast = r.u16();
+        let phase = r.u16();
+        let repetition = r.u16();
+        let set = r.u16();
+        let acquisition_time_stamp = r.u32();
+        let physiology_time_stamp = [r.u32(), r.u32(), r.u32()];
+        let image_type = r.u16();
+        let image_index = r.u16();
+        let image_series_index = r.u16();
+        let mut user_int = [0i32; 8];
+        user_int.iter_mut().for_each(|v| *v = r.u32() as i32);
+        let mut user_float = [0f32; 8];
+        user_float.iter_mut().for_each(|v| *v = r.f32());
+        let attribute_string_len = r.u32();
+        ImageHeader {
+            version,
+            data_type,
+            flags,
+            measurement_uid,
+            matrix_size,
+            field_of_view,
+            channels,
+            position,
+            read_dir,
+            phase_dir,
+            slice_dir,
+            patient_table_position,
+            average,
+            slice,
+            contrast,
+            phase,
+            repetition,
+            set,
+            acquisition_time_stamp,
+            physiology_time_stamp,
+            image_type,
+            image_index,
+            image_series_index,
+            user_int,
+            user_float,
+            attribute_string_len,
+        }
     }
 }
 

@@ -36,19 +36,14 @@ use bytemuck::Pod;
 use ndarray::{Array, Dimension, Ix4, IxDyn};
 use num_complex::{Complex32, Complex64};
 
-use crate::acquisition::{
-    ACQUISITION_HEADER_BYTES, Acquisition, AcquisitionHeader, ByteReader, ByteWriter,
-};
+use crate::acquisition::{ACQUISITION_HEADER_BYTES, Acquisition, AcquisitionHeader};
 use crate::array::{ArrayData, DataType};
 use crate::error::{Error, Result};
-use crate::flags::ImageFlags;
+pub use crate::image::IMAGE_HEADER_BYTES;
 use crate::image::{Image, ImageHeader};
+pub use crate::waveform::WAVEFORM_HEADER_BYTES;
 use crate::waveform::{Waveform, WaveformHeader};
 
-/// Size in bytes of the packed image header on the wire.
-pub const IMAGE_HEADER_BYTES: usize = 198;
-/// Size in bytes of the (naturally aligned) waveform header on the wire.
-pub const WAVEFORM_HEADER_BYTES: usize = 40;
 /// Size in bytes of a CONFIG_FILE payload (the zero-padded name).
 pub const CONFIG_FILE_BYTES: usize = 1024;
 /// The 8-byte signature at the start of an HDF5 file (without a user block).
@@ -124,150 +119,6 @@ impl StreamItem {
 /// ISMRMRD HDF5 file rather than a stream.
 pub fn is_hdf5(first_bytes: &[u8]) -> bool {
     first_bytes.starts_with(&HDF5_SIGNATURE)
-}
-
-/// Encodes an image header as the packed little-endian 198-byte record of the stream.
-pub fn image_header_to_bytes(h: &ImageHeader) -> [u8; IMAGE_HEADER_BYTES] {
-    let mut w = ByteWriter::default();
-    w.u16(h.version);
-    w.u16(h.data_type);
-    w.u64(h.flags.0);
-    w.u32(h.measurement_uid);
-    h.matrix_size.iter().for_each(|&v| w.u16(v));
-    h.field_of_view.iter().for_each(|&v| w.f32(v));
-    w.u16(h.channels);
-    for v in [
-        h.position,
-        h.read_dir,
-        h.phase_dir,
-        h.slice_dir,
-        h.patient_table_position,
-    ] {
-        v.iter().for_each(|&x| w.f32(x));
-    }
-    for v in [h.average, h.slice, h.contrast, h.phase, h.repetition, h.set] {
-        w.u16(v);
-    }
-    w.u32(h.acquisition_time_stamp);
-    h.physiology_time_stamp.iter().for_each(|&v| w.u32(v));
-    w.u16(h.image_type);
-    w.u16(h.image_index);
-    w.u16(h.image_series_index);
-    h.user_int.iter().for_each(|&v| w.u32(v as u32));
-    h.user_float.iter().for_each(|&v| w.f32(v));
-    w.u32(h.attribute_string_len);
-    let mut out = [0u8; IMAGE_HEADER_BYTES];
-    out.copy_from_slice(&w.0);
-    out
-}
-
-/// Decodes the packed little-endian 198-byte image header record of the stream.
-pub fn image_header_from_bytes(bytes: &[u8; IMAGE_HEADER_BYTES]) -> ImageHeader {
-    let mut r = ByteReader { buf: bytes, pos: 0 };
-    let version = r.u16();
-    let data_type = r.u16();
-    let flags = ImageFlags(r.u64());
-    let measurement_uid = r.u32();
-    let matrix_size = [r.u16(), r.u16(), r.u16()];
-    let field_of_view = [r.f32(), r.f32(), r.f32()];
-    let channels = r.u16();
-    let mut vec3 = || [r.f32(), r.f32(), r.f32()];
-    let position = vec3();
-    let read_dir = vec3();
-    let phase_dir = vec3();
-    let slice_dir = vec3();
-    let patient_table_position = vec3();
-    let average = r.u16();
-    let slice = r.u16();
-    let contrast = r.u16();
-    let phase = r.u16();
-    let repetition = r.u16();
-    let set = r.u16();
-    let acquisition_time_stamp = r.u32();
-    let physiology_time_stamp = [r.u32(), r.u32(), r.u32()];
-    let image_type = r.u16();
-    let image_index = r.u16();
-    let image_series_index = r.u16();
-    let mut user_int = [0i32; 8];
-    user_int.iter_mut().for_each(|v| *v = r.u32() as i32);
-    let mut user_float = [0f32; 8];
-    user_float.iter_mut().for_each(|v| *v = r.f32());
-    let attribute_string_len = r.u32();
-    ImageHeader {
-        version,
-        data_type,
-        flags,
-        measurement_uid,
-        matrix_size,
-        field_of_view,
-        channels,
-        position,
-        read_dir,
-        phase_dir,
-        slice_dir,
-        patient_table_position,
-        average,
-        slice,
-        contrast,
-        phase,
-        repetition,
-        set,
-        acquisition_time_stamp,
-        physiology_time_stamp,
-        image_type,
-        image_index,
-        image_series_index,
-        user_int,
-        user_float,
-        attribute_string_len,
-    }
-}
-
-/// Encodes a waveform header as the naturally aligned little-endian 40-byte record of the
-/// stream (padding bytes 2..8 and 38..40 zero).
-pub fn waveform_header_to_bytes(h: &WaveformHeader) -> [u8; WAVEFORM_HEADER_BYTES] {
-    let mut w = ByteWriter::default();
-    w.u16(h.version);
-    w.0.extend_from_slice(&[0; 6]);
-    w.u64(h.flags);
-    w.u32(h.measurement_uid);
-    w.u32(h.scan_counter);
-    w.u32(h.time_stamp);
-    w.u16(h.number_of_samples);
-    w.u16(h.channels);
-    w.f32(h.sample_time_us);
-    w.u16(h.waveform_id);
-    w.0.extend_from_slice(&[0; 2]);
-    let mut out = [0u8; WAVEFORM_HEADER_BYTES];
-    out.copy_from_slice(&w.0);
-    out
-}
-
-/// Decodes the naturally aligned little-endian 40-byte waveform header record of the stream
-/// (padding bytes are ignored).
-pub fn waveform_header_from_bytes(bytes: &[u8; WAVEFORM_HEADER_BYTES]) -> WaveformHeader {
-    let mut r = ByteReader { buf: bytes, pos: 0 };
-    let version = r.u16();
-    r.pos = 8;
-    let flags = r.u64();
-    let measurement_uid = r.u32();
-    let scan_counter = r.u32();
-    let time_stamp = r.u32();
-    let number_of_samples = r.u16();
-    let channels = r.u16();
-    let sample_time_us = r.f32();
-    let waveform_id = r.u16();
-    WaveformHeader {
-        version,
-        flags,
-        measurement_uid,
-        scan_counter,
-        time_stamp,
-        number_of_samples,
-        channels,
-        sample_time_us,
-        waveform_id,
-    }
 }
 
 /// Size of one element of `dt` in bytes, and of its scalar parts (for byte swapping).
@@ -494,7 +345,7 @@ impl<R: Read> StreamReader<R> {
     fn read_image(&mut self) -> Result<Image> {
         let mut head = [0u8; IMAGE_HEADER_BYTES];
         self.read_part(&mut head, "image header", IMAGE_HEADER_BYTES as u64)?;
-        let header = image_header_from_bytes(&head);
+        let header = ImageHeader::from_bytes(&head);
         let dt = DataType::from_code(header.data_type).ok_or_else(|| {
             self.err(format!(
                 "image data_type {} is not an ISMRMRD element type (1 u16 … 8 complex128)",
@@ -529,7 +380,7 @@ impl<R: Read> StreamReader<R> {
     fn read_waveform(&mut self) -> Result<Waveform> {
         let mut head = [0u8; WAVEFORM_HEADER_BYTES];
         self.read_part(&mut head, "waveform header", WAVEFORM_HEADER_BYTES as u64)?;
-        let header = waveform_header_from_bytes(&head);
+        let header = WaveformHeader::from_bytes(&head);
         let count = header.channels as u64 * header.number_of_samples as u64;
         let need = WAVEFORM_HEADER_BYTES as u64 + count * 4;
         let data = self.read_vec::<u32>(count, 4, "waveform payload", need)?;
@@ -746,7 +597,7 @@ impl<W: Write> StreamWriter<W> {
                 };
                 let mut head = Vec::with_capacity(2 + IMAGE_HEADER_BYTES + 8 + attr.len());
                 head.extend_from_slice(&id);
-                head.extend_from_slice(&image_header_to_bytes(&header));
+                head.extend_from_slice(&ImageHeader::to_bytes(&header));
                 head.extend_from_slice(&(attr.len() as u64).to_le_bytes());
                 head.extend_from_slice(attr);
                 self.put(&head)?;
@@ -757,7 +608,7 @@ impl<W: Write> StreamWriter<W> {
                     .map_err(|(field, p)| invalid("waveform", &format!("{field}: {p}")))?;
                 let mut head = Vec::with_capacity(2 + WAVEFORM_HEADER_BYTES);
                 head.extend_from_slice(&id);
-                head.extend_from_slice(&waveform_header_to_bytes(&w.header));
+                head.extend_from_slice(&WaveformHeader::to_bytes(&w.header));
                 self.put(&head)?;
                 self.put_pod(&w.data, 4)
             }
@@ -850,7 +701,7 @@ mod tests {
         h.flags.insert(ImageFlag::from_bit_number(64).unwrap());
         h.user_int = [-1, -2, -3, -4, -5, -6, -7, -8];
         h.user_float[7] = 0.5;
-        let b = image_header_to_bytes(&h);
+        let b = ImageHeader::to_bytes(&h);
         // Offsets from ismrmrd.h (docs/ismrmrd.md 1.4).
         assert_eq!(u16_at(&b, 0), 1);
         assert_eq!(u16_at(&b, 2), 7);
@@ -880,7 +731,7 @@ mod tests {
         assert_eq!(u32_at(&b, 158) as i32, -8);
         assert_eq!(f32_at(&b, 162 + 28), 0.5);
         assert_eq!(u32_at(&b, 194), 77);
-        assert_eq!(image_header_from_bytes(&b), h);
+        assert_eq!(ImageHeader::from_bytes(&b), h);
     }
 
     #[test]
@@ -896,7 +747,7 @@ mod tests {
             sample_time_us: 2.5,
             waveform_id: 1025,
         };
-        let b = waveform_header_to_bytes(&h);
+        let b = WaveformHeader::to_bytes(&h);
         // Natural alignment (docs/ismrmrd.md 1.5), padding zero.
         assert_eq!(u16_at(&b, 0), 1);
         assert_eq!(&b[2..8], &[0; 6]);
@@ -912,12 +763,12 @@ mod tests {
         assert_eq!(f32_at(&b, 32), 2.5);
         assert_eq!(u16_at(&b, 36), 1025);
         assert_eq!(&b[38..], &[0; 2]);
-        assert_eq!(waveform_header_from_bytes(&b), h);
+        assert_eq!(WaveformHeader::from_bytes(&b), h);
         // Padding written by others is ignored.
         let mut dirty = b;
         dirty[3] = 0xff;
         dirty[39] = 0xff;
-        assert_eq!(waveform_header_from_bytes(&dirty), h);
+        assert_eq!(WaveformHeader::from_bytes(&dirty), h);
     }
 
     #[test]

@@ -3,7 +3,10 @@
 use ndarray::ArrayView2;
 use serde::Serialize;
 
-use crate::acquisition::HEADER_VERSION;
+use crate::acquisition::{ByteReader, ByteWriter, HEADER_VERSION};
+
+/// Size in bytes of the (naturally aligned) waveform header on the wire.
+pub const WAVEFORM_HEADER_BYTES: usize = 40;
 
 /// The ISMRMRD waveform header (`ISMRMRD_WaveformHeader`, naturally aligned, 40 bytes in C).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, hdf5::H5Type)]
@@ -41,6 +44,55 @@ impl Default for WaveformHeader {
             channels: 0,
             sample_time_us: 0.0,
             waveform_id: 0,
+        }
+    }
+}
+
+impl WaveformHeader {
+    /// Encodes a waveform header as the naturally aligned little-endian 40-byte record of the
+    /// stream (padding bytes 2..8 and 38..40 zero).
+    pub fn to_bytes(&self) -> [u8; WAVEFORM_HEADER_BYTES] {
+        let mut w = ByteWriter::default();
+        w.u16(self.version);
+        w.0.extend_from_slice(&[0; 6]);
+        w.u64(self.flags);
+        w.u32(self.measurement_uid);
+        w.u32(self.scan_counter);
+        w.u32(self.time_stamp);
+        w.u16(self.number_of_samples);
+        w.u16(self.channels);
+        w.f32(self.sample_time_us);
+        w.u16(self.waveform_id);
+        w.0.extend_from_slice(&[0; 2]);
+        let mut out = [0u8; WAVEFORM_HEADER_BYTES];
+        out.copy_from_slice(&w.0);
+        out
+    }
+
+    /// Decodes the naturally aligned little-endian 40-byte waveform header record of the stream
+    /// (padding bytes are ignored).
+    pub fn from_bytes(bytes: &[u8; WAVEFORM_HEADER_BYTES]) -> Self {
+        let mut r = ByteReader { buf: bytes, pos: 0 };
+        let version = r.u16();
+        r.pos = 8;
+        let flags = r.u64();
+        let measurement_uid = r.u32();
+        let scan_counter = r.u32();
+        let time_stamp = r.u32();
+        let number_of_samples = r.u16();
+        let channels = r.u16();
+        let sample_time_us = r.f32();
+        let waveform_id = r.u16();
+        WaveformHeader {
+            version,
+            flags,
+            measurement_uid,
+            scan_counter,
+            time_stamp,
+            number_of_samples,
+            channels,
+            sample_time_us,
+            waveform_id,
         }
     }
 }

@@ -8,9 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use accord_ismrmrd::stream::{
-    StreamItem, StreamReader, StreamWriter, image_header_to_bytes, is_hdf5,
-};
+use accord_ismrmrd::stream::{StreamItem, StreamReader, StreamWriter, is_hdf5};
 use accord_ismrmrd::{
     Acquisition, AcquisitionFlag, AcquisitionHeader, ArrayData, Error, Image, ImageHeader,
     IsmrmrdFile, Waveform, WaveformHeader,
@@ -557,7 +555,7 @@ fn image_layout_and_attribute_length() {
     let head = &bytes[2..200];
     let mut want = im.header;
     want.attribute_string_len = 4;
-    assert_eq!(head, image_header_to_bytes(&want));
+    assert_eq!(head, want.to_bytes());
     assert_eq!(&bytes[200..208], &4u64.to_le_bytes());
     assert_eq!(&bytes[208..212], b"<a/>");
     let pixels: Vec<u16> = bytes[212..224]
