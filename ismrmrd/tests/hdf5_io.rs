@@ -409,6 +409,29 @@ fn images_waveforms_and_ndarrays_round_trip_in_every_type() {
     let nd_back = d.read_ndarray("phantom").unwrap();
     assert_eq!(nd_back.shape(), &[2, 3, 4]);
     assert_eq!(nd_back.to_complex64_vec()[12..], nd.to_complex64_vec()[..]);
+    // Text with a NUL cannot be stored as an HDF5 string: an error, not a panic.
+    let mut w = IsmrmrdWriter::create(
+        dir.path().join("nul.h5"),
+        "dataset",
+        WriteOptions::default(),
+    )
+    .unwrap();
+    let e = w
+        .write_xml("<ismrmrdHeader>\0</ismrmrdHeader>")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("XML header") && e.contains("NUL character at byte 15"),
+        "{e}"
+    );
+    let mut img = series[0].1[0].clone();
+    img.attributes.push('\0');
+    let e = w.append_images("s", &[img]).unwrap_err().to_string();
+    assert!(
+        e.contains("image 0 of series 's'") && e.contains("'attributes'") && e.contains("NUL"),
+        "{e}"
+    );
+    drop(w);
     // Writer refuses inconsistent input with a clear message.
     let mut w = IsmrmrdWriter::create(
         dir.path().join("bad.h5"),

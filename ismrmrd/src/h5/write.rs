@@ -124,15 +124,16 @@ impl IsmrmrdWriter {
     /// variable-length string (ASCII when the text is ASCII, else UTF-8).
     pub fn write_xml(&mut self, xml: &str) -> Result<()> {
         let obj = self.object("xml");
+        check_no_nul(xml, || format!("{}: XML header", self.target.display()))?;
         let g = &self.open().group;
         let r = if xml.is_ascii() {
-            let v = VarLenAscii::from_ascii(xml).expect("checked ASCII");
+            let v = VarLenAscii::from_ascii(xml).expect("checked: ASCII without NUL");
             g.new_dataset::<VarLenAscii>()
                 .shape(1)
                 .create("xml")
                 .and_then(|d| d.write_raw(&[v]))
         } else {
-            let v: VarLenUnicode = xml.parse().expect("VarLenUnicode parsing is infallible");
+            let v: VarLenUnicode = xml.parse().expect("checked: no NUL");
             g.new_dataset::<VarLenUnicode>()
                 .shape(1)
                 .create("xml")
@@ -224,6 +225,11 @@ impl IsmrmrdWriter {
         };
         let what = |i: usize| format!("{}: image {i} of series '{series}'", self.target.display());
         for (i, img) in images.iter().enumerate() {
+            check_no_nul(&img.attributes, || {
+                format!("{}, field 'attributes'", what(i))
+            })?;
+        }
+        for (i, img) in images.iter().enumerate() {
             img.check().map_err(|(field, problem)| Error::Invalid {
                 what: format!("{}, field '{field}'", what(i)),
                 problem,
@@ -273,13 +279,14 @@ impl IsmrmrdWriter {
                 .create("attributes")
                 .map_err(h5)?,
         };
+        for (i, img) in images.iter().enumerate() {
+            check_no_nul(&img.attributes, || {
+                format!("{}, field 'attributes'", what(i))
+            })?;
+        }
         let attrs: Vec<VarLenUnicode> = images
             .iter()
-            .map(|i| {
-                i.attributes
-                    .parse()
-                    .expect("VarLenUnicode parsing is infallible")
-            })
+            .map(|i| i.attributes.parse().expect("checked: no NUL"))
             .collect();
         append_records(&ads, &attrs).map_err(h5)?;
         // Pixels: [N, channels, z, y, x].
@@ -352,6 +359,17 @@ impl Drop for IsmrmrdWriter {
         }
         // After finish() the temporary file no longer exists; otherwise it is abandoned.
         let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// HDF5 strings end at the first NUL, so text holding one cannot be stored whole.
+fn check_no_nul(text: &str, what: impl FnOnce() -> String) -> Result<()> {
+    match text.find('\0') {
+        Some(at) => Err(Error::Invalid {
+            what: what(),
+            problem: format!("contains a NUL character at byte {at}; HDF5 strings cannot hold it"),
+        }),
+        None => Ok(()),
     }
 }
 
