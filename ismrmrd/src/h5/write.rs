@@ -279,11 +279,6 @@ impl IsmrmrdWriter {
                 .create("attributes")
                 .map_err(h5)?,
         };
-        for (i, img) in images.iter().enumerate() {
-            check_no_nul(&img.attributes, || {
-                format!("{}, field 'attributes'", what(i))
-            })?;
-        }
         let attrs: Vec<VarLenUnicode> = images
             .iter()
             .map(|i| i.attributes.parse().expect("checked: no NUL"))
