@@ -431,7 +431,36 @@ fn images_waveforms_and_ndarrays_round_trip_in_every_type() {
         e.contains("image 0 of series 's'") && e.contains("'attributes'") && e.contains("NUL"),
         "{e}"
     );
-    drop(w);
+    // Appending images of another shape or element type to a series is refused before
+    // anything is written, so the series stays consistent.
+    w.append_images("s", &series[0].1).unwrap();
+    let e = w.append_images("s", &series[1].1).unwrap_err().to_string();
+    assert!(e.contains("element type i16 differs"), "{e}");
+    let mut other = series[0].1[0].clone();
+    other.data = ArrayData::U16(Array4::zeros((1, 1, 3, 4)));
+    other.header.channels = 1;
+    let e = w.append_images("s", &[other]).unwrap_err().to_string();
+    assert!(e.contains("shape [1, 1, 3, 4] differs"), "{e}");
+    let e = w.append_ndarray("s", &nd).unwrap_err().to_string();
+    assert!(
+        e.contains("array 's'") && e.contains("name is taken"),
+        "{e}"
+    );
+    w.append_ndarray("a", &nd).unwrap();
+    let e = w
+        .append_ndarray("a", &ArrayData::F32(Array::zeros(IxDyn(&[1, 3, 5]))))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("array 'a'") && e.contains("shape [3, 5] differs"),
+        "{e}"
+    );
+    w.finish().unwrap();
+    let back = IsmrmrdFile::open(dir.path().join("nul.h5")).unwrap();
+    assert_eq!(
+        back.dataset("dataset").unwrap().read_images("s").unwrap(),
+        series[0].1
+    );
     // Writer refuses inconsistent input with a clear message.
     let mut w = IsmrmrdWriter::create(
         dir.path().join("bad.h5"),

@@ -256,6 +256,20 @@ impl IsmrmrdWriter {
             Err(_) => g.create_group(series).map_err(|e| self.h5(e, &obj))?,
         };
         let h5 = |e| self.h5(e, &obj);
+        // Pixels: [N, channels, z, y, x]; checked against the series before anything is written.
+        let stacked = stack(images.iter().map(|i| i.data.clone().into_dyn()).collect());
+        let dds = match sg.dataset("data") {
+            Ok(d) => {
+                if let Some(problem) = mismatch(&d, &stacked) {
+                    return Err(Error::Invalid {
+                        what: what(0),
+                        problem,
+                    });
+                }
+                d
+            }
+            Err(_) => create_array_dataset(&sg, "data", &stacked).map_err(h5)?,
+        };
         // Headers.
         let hds = match sg.dataset("header") {
             Ok(d) => d,
@@ -284,24 +298,6 @@ impl IsmrmrdWriter {
             .map(|i| i.attributes.parse().expect("checked: no NUL"))
             .collect();
         append_records(&ads, &attrs).map_err(h5)?;
-        // Pixels: [N, channels, z, y, x].
-        let stacked = stack(images.iter().map(|i| i.data.clone().into_dyn()).collect());
-        let dds = match sg.dataset("data") {
-            Ok(d) => {
-                if d.shape()[1..] != *first.data.shape() {
-                    return Err(Error::Invalid {
-                        what: what(0),
-                        problem: format!(
-                            "shape {:?} differs from the images already in the series {:?}",
-                            first.data.shape(),
-                            &d.shape()[1..]
-                        ),
-                    });
-                }
-                d
-            }
-            Err(_) => create_array_dataset(&sg, "data", &stacked).map_err(h5)?,
-        };
         append_array(&dds, &stacked).map_err(h5)
     }
 
@@ -312,7 +308,22 @@ impl IsmrmrdWriter {
         let g = &self.open().group;
         let h5 = |e| self.h5(e, &obj);
         let ds = match g.dataset(name) {
-            Ok(d) => d,
+            Ok(d) => {
+                if let Some(problem) = mismatch(&d, arrays) {
+                    return Err(Error::Invalid {
+                        what: format!("{}: array '{name}'", self.target.display()),
+                        problem,
+                    });
+                }
+                d
+            }
+            Err(_) if g.link_exists(name) => {
+                return Err(Error::Invalid {
+                    what: format!("{}: array '{name}'", self.target.display()),
+                    problem: "the name is taken by another object of the group (an image series?)"
+                        .into(),
+                });
+            }
             Err(_) => create_array_dataset(g, name, arrays).map_err(h5)?,
         };
         append_array(&ds, arrays).map_err(h5)
@@ -425,6 +436,27 @@ fn element_type(a: &ArrayData<IxDyn>) -> TypeDescriptor {
         ArrayData::C32(_) => ComplexF32Record::type_descriptor(),
         ArrayData::C64(_) => ComplexF64Record::type_descriptor(),
     }
+}
+
+/// Why `a` (first axis = count) cannot be appended to the existing array dataset `ds`, if so.
+fn mismatch(ds: &Dataset, a: &ArrayData<IxDyn>) -> Option<String> {
+    let have = ds.shape();
+    let stored = ds.dtype().and_then(|t| t.to_descriptor()).ok();
+    if have.get(1..) != a.shape().get(1..) {
+        return Some(format!(
+            "shape {:?} differs from the arrays already stored {:?}",
+            &a.shape()[1..],
+            have.get(1..).unwrap_or_default()
+        ));
+    }
+    if stored.as_ref() != Some(&element_type(a)) {
+        return Some(format!(
+            "element type {} differs from the one already stored ({})",
+            a.data_type().name(),
+            stored.map_or("unknown".to_string(), |t| t.to_string())
+        ));
+    }
+    None
 }
 
 /// Creates an extensible dataset `[0, d1, …]` for arrays shaped like `a[0]`, one chunk per array.
