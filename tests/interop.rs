@@ -15,6 +15,12 @@ use accord_ismrmrd::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// Runs these tests one at a time (libhdf5 1.10.8 is not thread-safe; see `ismrmrd/tests/hdf5_io.rs`).
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -147,6 +153,7 @@ fn assert_same_as_python(file: &Path, dump: &Value) {
 
 #[test]
 fn files_written_by_ismrmrd_python_read_identically() {
+    let _serial = serial();
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("py.h5");
@@ -220,6 +227,7 @@ fn copy_with_accord(src: &Path, dst: &Path, extra_images: bool) {
 
 #[test]
 fn files_written_by_accord_read_identically_in_ismrmrd_python() {
+    let _serial = serial();
     let Some(py) = python() else { return };
     let dir = tempfile::tempdir().unwrap();
     for name in ["py_radial.h5", "sl_r2.h5"] {
@@ -255,6 +263,7 @@ fn files_written_by_accord_read_identically_in_ismrmrd_python() {
 
 #[test]
 fn files_written_by_accord_read_identically_in_the_cpp_library() {
+    let _serial = serial();
     let (Some(recon), Some(timing)) = (
         cpp_tool("ismrmrd_recon_cartesian_2d"),
         cpp_tool("ismrmrd_read_timing_test"),

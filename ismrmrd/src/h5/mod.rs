@@ -6,6 +6,13 @@
 //! the C library and the 372-byte records of h5py are read the same way. Acquisitions are
 //! fetched in batches through hyperslab selections: files written by other tools keep one
 //! record per chunk, and reading them one call per record is what makes other bindings slow.
+//!
+//! # Threads
+//! Keep HDF5 I/O on one thread at a time. Debian's libhdf5 1.10.8 is not built thread-safe;
+//! hdf5-metno serializes every libhdf5 call, yet reading several files from parallel threads
+//! crashed now and then inside libhdf5's variable-length conversion (`H5T__conv_vlen`; about one
+//! test run in ten with parallel test threads, none in hundreds of single-threaded runs). The
+//! direct payload reader's own worker threads do not call libhdf5 and are not affected.
 
 mod cloexec;
 mod raw;
