@@ -8,6 +8,10 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+#[path = "../ismrmrd/tests/common/mod.rs"]
+mod common;
+use common::python;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -108,25 +112,11 @@ fn info_json_agrees_with_ismrmrd_python_on_every_reference_file() {
     }
 }
 
-/// Python interpreter with ismrmrd for live checks; `None` (skip) unless configured. With
-/// `ACCORD_REQUIRE_INTEROP=1` a missing interpreter fails the test instead.
-pub fn python() -> Option<String> {
-    match std::env::var("ACCORD_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            assert!(
-                std::env::var("ACCORD_REQUIRE_INTEROP").as_deref() != Ok("1"),
-                "ACCORD_REQUIRE_INTEROP=1 but ACCORD_PYTHON is not set"
-            );
-            eprintln!("skipped: ACCORD_PYTHON not set (make test sets it to .venv/bin/python)");
-            None
-        }
-    }
-}
-
 #[test]
 fn info_json_agrees_with_live_ismrmrd_python() {
-    let Some(py) = python() else { return };
+    let Some(py) = python("live ismrmrd-python summary") else {
+        return;
+    };
     for f in reference_files() {
         let out = Command::new(&py)
             .arg(root().join("tests/python/info_reference.py"))

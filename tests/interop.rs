@@ -15,48 +15,12 @@ use accord_ismrmrd::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// Runs these tests one at a time (libhdf5 1.10.8 is not thread-safe; see `ismrmrd/tests/hdf5_io.rs`).
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
+#[path = "../ismrmrd/tests/common/mod.rs"]
+mod common;
+use common::{python, serial, tool_on_path};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn required() -> bool {
-    std::env::var("ACCORD_REQUIRE_INTEROP").as_deref() == Ok("1")
-}
-
-fn python() -> Option<String> {
-    match std::env::var("ACCORD_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            assert!(
-                !required(),
-                "ACCORD_REQUIRE_INTEROP=1 but ACCORD_PYTHON is not set"
-            );
-            eprintln!("skipped: ACCORD_PYTHON not set (make test sets it to .venv/bin/python)");
-            None
-        }
-    }
-}
-
-fn cpp_tool(name: &str) -> Option<String> {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {name}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            !required(),
-            "ACCORD_REQUIRE_INTEROP=1 but {name} is not installed (apt-get install ismrmrd-tools)"
-        );
-        eprintln!("skipped: {name} not on PATH (apt-get install ismrmrd-tools)");
-        return None;
-    }
-    Some(name.to_string())
 }
 
 fn run_python(py: &str, script: &str, args: &[&Path]) -> Vec<u8> {
@@ -154,7 +118,9 @@ fn assert_same_as_python(file: &Path, dump: &Value) {
 #[test]
 fn files_written_by_ismrmrd_python_read_identically() {
     let _serial = serial();
-    let Some(py) = python() else { return };
+    let Some(py) = python("ismrmrd-python interoperability") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("py.h5");
     run_python(&py, "write_sample.py", &[&file]);
@@ -228,7 +194,9 @@ fn copy_with_accord(src: &Path, dst: &Path, extra_images: bool) {
 #[test]
 fn files_written_by_accord_read_identically_in_ismrmrd_python() {
     let _serial = serial();
-    let Some(py) = python() else { return };
+    let Some(py) = python("ismrmrd-python interoperability") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     for name in ["py_radial.h5", "sl_r2.h5"] {
         let out = dir.path().join(name);
@@ -265,8 +233,8 @@ fn files_written_by_accord_read_identically_in_ismrmrd_python() {
 fn files_written_by_accord_read_identically_in_the_cpp_library() {
     let _serial = serial();
     let (Some(recon), Some(timing)) = (
-        cpp_tool("ismrmrd_recon_cartesian_2d"),
-        cpp_tool("ismrmrd_read_timing_test"),
+        tool_on_path("ismrmrd_recon_cartesian_2d"),
+        tool_on_path("ismrmrd_read_timing_test"),
     ) else {
         return;
     };

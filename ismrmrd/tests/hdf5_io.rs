@@ -11,14 +11,8 @@ use hdf5::types::VarLenArray;
 use ndarray::{Array, Array4, IxDyn};
 use num_complex::{Complex32, Complex64};
 
-/// Runs the tests of this file one at a time. With Debian's libhdf5 1.10.8 (not built
-/// thread-safe; hdf5-metno serializes each call), tests reading several files from parallel
-/// threads crashed now and then inside libhdf5's variable-length conversion (about 1 run in
-/// 10, never with one test thread); see the closing note of the ISMRMRD foundation issue.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
+mod common;
+use common::serial;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

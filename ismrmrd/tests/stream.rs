@@ -17,27 +17,11 @@ use ndarray::{Array, Array4, IxDyn, ShapeBuilder};
 use num_complex::{Complex32, Complex64};
 use serde_json::{Value, json};
 
+mod common;
+use common::python;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn require_interop() -> bool {
-    std::env::var("ACCORD_REQUIRE_INTEROP").is_ok_and(|v| v == "1")
-}
-
-/// The Python named by `ACCORD_PYTHON`, or `None` (skip) when unset.
-fn python() -> Option<String> {
-    match std::env::var("ACCORD_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            assert!(
-                !require_interop(),
-                "ACCORD_REQUIRE_INTEROP=1 but ACCORD_PYTHON is not set (it must name a python with the ismrmrd package)"
-            );
-            println!("skipped: ACCORD_PYTHON not set (ismrmrd-python stream interoperability)");
-            None
-        }
-    }
 }
 
 /// Runs `stream_peer.py ARGS…` and returns its stdout.
@@ -405,7 +389,9 @@ fn all_items() -> Vec<StreamItem> {
 
 #[test]
 fn python_written_stream_reads_the_same_and_rewrites_byte_for_byte() {
-    let Some(py) = python() else { return };
+    let Some(py) = python("ismrmrd-python stream interoperability") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("python.mrd");
     peer(&py, "write", &path);
@@ -469,7 +455,9 @@ fn python_written_stream_reads_the_same_and_rewrites_byte_for_byte() {
 
 #[test]
 fn rust_written_stream_reads_the_same_in_python() {
-    let Some(py) = python() else { return };
+    let Some(py) = python("ismrmrd-python stream interoperability") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let py_path = dir.path().join("python.mrd");
     peer(&py, "write", &py_path);

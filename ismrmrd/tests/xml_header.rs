@@ -17,6 +17,9 @@ use std::process::Command;
 use accord_ismrmrd::xml::*;
 use serde_json::Value;
 
+mod common;
+use common::{python, tool_on_path};
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -42,42 +45,6 @@ fn fixtures() -> Vec<(String, String)> {
 fn fixture(name: &str) -> IsmrmrdHeader {
     let text = std::fs::read_to_string(data_dir().join(format!("{name}.xml"))).unwrap();
     parse_header(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-fn require_interop() -> bool {
-    std::env::var("ACCORD_REQUIRE_INTEROP").is_ok_and(|v| v == "1")
-}
-
-/// The Python named by `ACCORD_PYTHON`, or `None` (skip) when unset.
-fn python() -> Option<String> {
-    match std::env::var("ACCORD_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            assert!(
-                !require_interop(),
-                "ACCORD_REQUIRE_INTEROP=1 but ACCORD_PYTHON is not set (it must name a python with the ismrmrd package)"
-            );
-            println!("skipped: ACCORD_PYTHON not set (python ismrmrd interoperability check)");
-            None
-        }
-    }
-}
-
-/// `ismrmrd_test_xml` from `PATH`, or `None` (skip).
-fn cxx_tool() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("ismrmrd_test_xml"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            !require_interop(),
-            "ACCORD_REQUIRE_INTEROP=1 but ismrmrd_test_xml is not on PATH"
-        );
-        println!("skipped: ismrmrd_test_xml not on PATH (C++ ismrmrd interoperability check)");
-    }
-    found
 }
 
 /// Python: parse each file with `ismrmrd.xsd.CreateFromDocument` (converter warnings are
@@ -1209,7 +1176,9 @@ fn fixtures_round_trip() {
 
 #[test]
 fn python_accepts_serialized_fixtures() {
-    let Some(py) = python() else { return };
+    let Some(py) = python("python ismrmrd interoperability check") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     let mut headers = Vec::new();
@@ -1234,7 +1203,9 @@ fn python_accepts_serialized_fixtures() {
 #[test]
 fn python_rejects_what_validate_reports() {
     // Proves the python check can fail: the strict parser refuses what validate() reports.
-    let Some(py) = python() else { return };
+    let Some(py) = python("python ismrmrd interoperability check") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let unknown = SMALL.replace(
         "<encodingLimits/>",
@@ -1278,7 +1249,9 @@ fn python_rejects_what_validate_reports() {
 
 #[test]
 fn cxx_tool_on_serialized_fixtures() {
-    let Some(tool) = cxx_tool() else { return };
+    let Some(tool) = tool_on_path("ismrmrd_test_xml") else {
+        return;
+    };
     for (name, text) in fixtures() {
         let h = parse_header(&text).unwrap();
         let (ok, output, processed) = run_cxx(&tool, &h.to_xml());
@@ -1364,7 +1337,9 @@ fn full_header_round_trips_and_is_valid() {
 
 #[test]
 fn python_reads_full_header() {
-    let Some(py) = python() else { return };
+    let Some(py) = python("python ismrmrd interoperability check") else {
+        return;
+    };
     let h = full_header();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("full.xml");
@@ -1406,7 +1381,9 @@ fn python_reads_full_header() {
 
 #[test]
 fn cxx_tool_reads_full_header() {
-    let Some(tool) = cxx_tool() else { return };
+    let Some(tool) = tool_on_path("ismrmrd_test_xml") else {
+        return;
+    };
     let h = full_header();
     let (ok, output, processed) = run_cxx(&tool, &h.to_xml());
     assert!(ok, "ismrmrd_test_xml rejected the full header: {output}");
