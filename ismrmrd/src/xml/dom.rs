@@ -353,16 +353,19 @@ fn open_element(
             .find(|(p, _)| p == prefix)
             .map(|(_, uri)| uri.clone())
     };
+    let resolve_declared = |prefix: &str| {
+        resolve(prefix).ok_or_else(|| {
+            src.error(
+                pos,
+                &path,
+                format!("malformed XML: undeclared namespace prefix '{prefix}'"),
+            )
+        })
+    };
     let mut used_ns = Vec::new();
     let ns = match qname.split_once(':') {
         Some((prefix, _)) => {
-            let uri = resolve(prefix).ok_or_else(|| {
-                src.error(
-                    pos,
-                    &path,
-                    format!("malformed XML: undeclared namespace prefix '{prefix}'"),
-                )
-            })?;
+            let uri = resolve_declared(prefix)?;
             used_ns.push((prefix.to_string(), uri.clone()));
             Some(uri)
         }
@@ -375,13 +378,7 @@ fn open_element(
             && prefix != "xmlns"
             && prefix != "xml"
         {
-            let uri = resolve(prefix).ok_or_else(|| {
-                src.error(
-                    pos,
-                    &path,
-                    format!("malformed XML: undeclared namespace prefix '{prefix}'"),
-                )
-            })?;
+            let uri = resolve_declared(prefix)?;
             used_ns.push((prefix.to_string(), uri));
         }
     }
