@@ -28,6 +28,26 @@ def fields(head):
     return out
 
 
+def values(arr):
+    """Array values in C order; complex values as [re, im]."""
+    flat = np.ascontiguousarray(arr).ravel()
+    if np.iscomplexobj(flat):
+        return [[float(v.real), float(v.imag)] for v in flat]
+    return [float(v) for v in flat]
+
+
+def update_with_acquisition(h, acq):
+    """Feeds one acquisition to hash `h`: packed header, trajectory (<f4), samples (<c8)."""
+    h.update(bytes(acq.getHead()))
+    h.update(np.ascontiguousarray(acq.traj, dtype="<f4").tobytes())
+    h.update(np.ascontiguousarray(acq.data, dtype="<c8").tobytes())
+
+
+def text(x):
+    """A string whether the ismrmrd package hands back str or bytes."""
+    return x.decode() if isinstance(x, bytes) else x
+
+
 def main():
     fname = sys.argv[1]
     group = sys.argv[2] if len(sys.argv) > 2 else "dataset"
@@ -35,16 +55,12 @@ def main():
     keys = list(ds.list())
     out = {"xml": None, "acquisitions": 0, "acquisitions_sha256": None, "images": {}, "waveforms": []}
     if "xml" in keys:
-        x = ds.read_xml_header()
-        out["xml"] = x.decode() if isinstance(x, bytes) else x
+        out["xml"] = text(ds.read_xml_header())
     if "data" in keys:
         h = hashlib.sha256()
         n = ds.number_of_acquisitions()
         for i in range(n):
-            a = ds.read_acquisition(i)
-            h.update(bytes(a.getHead()))
-            h.update(np.ascontiguousarray(a.traj, dtype="<f4").tobytes())
-            h.update(np.ascontiguousarray(a.data, dtype="<c8").tobytes())
+            update_with_acquisition(h, ds.read_acquisition(i))
         out["acquisitions"] = n
         out["acquisitions_sha256"] = h.hexdigest()
     for key in keys:
@@ -54,17 +70,11 @@ def main():
             for i in range(ds.number_of_images(key)):
                 im = ds.read_image(key, i)
                 d = np.asarray(im.data)
-                flat = d.ravel()
-                if np.iscomplexobj(flat):
-                    values = [[float(v.real), float(v.imag)] for v in flat]
-                else:
-                    values = [float(v) for v in flat]
-                attr = im.attribute_string
                 imgs.append({
                     "header": fields(im.getHead()),
-                    "attributes": attr.decode() if isinstance(attr, bytes) else attr,
+                    "attributes": text(im.attribute_string),
                     "shape": list(d.shape),
-                    "values": values,
+                    "values": values(d),
                 })
             out["images"][key] = imgs
     if "waveforms" in keys:

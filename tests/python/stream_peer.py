@@ -29,6 +29,8 @@ import ismrmrd.xsd
 from ismrmrd.meta import Meta
 from ismrmrd.serialization import ConfigFile, ConfigText, ProtocolDeserializer, ProtocolSerializer
 
+from dump import fields, text, update_with_acquisition, values
+
 # ASCII only: ismrmrd-python's toXML() declares encoding="ascii" but writes UTF-8, so its own
 # deserializer rejects a header with non-ASCII text.
 XML = """<?xml version="1.0"?>
@@ -117,23 +119,6 @@ def write(path):
         s.close()
 
 
-def fields(head):
-    out = {}
-    for name, _ in head._fields_:
-        v = getattr(head, name)
-        if hasattr(v, "_length_"):
-            v = list(v)
-        elif hasattr(v, "_fields_"):
-            v = fields(v)
-        out[name] = v
-    return out
-
-
-def values(arr):
-    flat = np.ascontiguousarray(arr).ravel()
-    if np.iscomplexobj(flat):
-        return [[float(v.real), float(v.imag)] for v in flat]
-    return [float(v) for v in flat]
 
 
 def dump(path):
@@ -159,17 +144,14 @@ def describe(obj):
         return {"kind": "text", "text": str(obj)}
     if isinstance(obj, ismrmrd.Acquisition):
         h = hashlib.sha256()
-        h.update(bytes(obj.getHead()))
-        h.update(np.ascontiguousarray(obj.traj, dtype="<f4").tobytes())
-        h.update(np.ascontiguousarray(obj.data, dtype="<c8").tobytes())
+        update_with_acquisition(h, obj)
         return {"kind": "acquisition", "sha256": h.hexdigest()}
     if isinstance(obj, ismrmrd.Image):
         d = np.asarray(obj.data)
-        attr = obj.attribute_string
         return {
             "kind": "image",
             "header": fields(obj.getHead()),
-            "attributes": attr.decode() if isinstance(attr, bytes) else attr,
+            "attributes": text(obj.attribute_string),
             "dtype": str(d.dtype),
             "shape": list(d.shape),
             "values": values(d),
@@ -180,8 +162,7 @@ def describe(obj):
     if isinstance(obj, np.ndarray):
         return {"kind": "ndarray", "dtype": str(obj.dtype), "shape": list(obj.shape), "values": values(obj)}
     if isinstance(obj, ismrmrd.xsd.ismrmrdHeader):
-        x = obj.toXML()
-        return {"kind": "header", "xml": x.decode() if isinstance(x, bytes) else x}
+        return {"kind": "header", "xml": text(obj.toXML())}
     raise TypeError(f"unexpected object {type(obj)}")
 
 
