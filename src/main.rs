@@ -19,12 +19,19 @@ struct Cli {
 enum Command {
     /// Summarise an ISMRMRD file: acquisitions, flags, counters, encodings, images, waveforms.
     Info(cmd::info::InfoArgs),
+    /// Inter-scanner agreement of a measurement table: CoV, ICC, Bland–Altman, reports.
+    Analyze(cmd::analyze::AnalyzeArgs),
+    /// Image-based phantom QA on DICOM images: SNR, uniformity, ghosting, geometry.
+    #[command(subcommand)]
+    Qa(cmd::qa::QaCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Info(args) => cmd::info::run(&args),
+        Command::Analyze(args) => cmd::analyze::run(&args),
+        Command::Qa(command) => cmd::qa::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

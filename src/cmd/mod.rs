@@ -1,3 +1,5 @@
 //! One module per `accord` subcommand.
 
+pub mod analyze;
 pub mod info;
+pub mod qa;
