@@ -11,6 +11,7 @@
 
 pub mod digital;
 pub mod error;
+pub mod figure;
 pub mod output;
 pub mod qa;
 pub mod report;

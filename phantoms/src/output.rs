@@ -10,7 +10,9 @@ use crate::{Error, Result};
 /// Writes `bytes` to `path` atomically; refuses an existing `path` unless `overwrite`.
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
     if !overwrite && path.exists() {
-        return Err(Error::OutputExists { path: path.display().to_string() });
+        return Err(Error::OutputExists {
+            path: path.display().to_string(),
+        });
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -29,7 +31,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
         // persist_noclobber: a file that appeared meanwhile is not replaced either.
         tmp.persist_noclobber(path).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::OutputExists { path: path.display().to_string() }
+                Error::OutputExists {
+                    path: path.display().to_string(),
+                }
             } else {
                 Error::io(path, e.error)
             }
@@ -52,7 +56,10 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"one");
         write_atomic(&p, b"two", true).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names.len(), 1, "{names:?}");
     }
 }
