@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::bland_altman::{BaPair, site_pair};
@@ -229,29 +230,53 @@ struct Obs<'a> {
     value: f64,
 }
 
-/// Observations grouped into cells (unit × site), units and sites sorted.
+/// Observations grouped into cells (unit × site): dense `units × sites` storage, units and
+/// sites sorted byte-wise, cell means computed once.
 struct Cells<'a> {
-    /// (unit, site) → [(session, value)] in file order.
-    cells: BTreeMap<(String, &'a str), Vec<(u32, f64)>>,
     units: Vec<String>,
     sites: Vec<&'a str>,
+    /// `units.len() × sites.len()`, row-major: the cell's (session, value) in file order.
+    cells: Vec<Vec<(u32, f64)>>,
+    /// Cell means (None for empty cells).
+    means: Vec<Option<f64>>,
 }
 
 impl<'a> Cells<'a> {
     fn new(obs: &[Obs<'a>]) -> Self {
-        let mut cells: BTreeMap<(String, &str), Vec<(u32, f64)>> = BTreeMap::new();
+        let units: Vec<String> = obs
+            .iter()
+            .map(|o| o.unit.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let sites: Vec<&str> = obs
+            .iter()
+            .map(|o| o.site)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let unit_index: HashMap<&str, usize> = units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.as_str(), i))
+            .collect();
+        let site_index: HashMap<&str, usize> =
+            sites.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+        let k = sites.len();
+        let mut cells = vec![Vec::new(); units.len() * k];
         for o in obs {
-            cells
-                .entry((o.unit.clone(), o.site))
-                .or_default()
-                .push((o.session, o.value));
+            cells[unit_index[o.unit.as_str()] * k + site_index[o.site]].push((o.session, o.value));
         }
-        let units: BTreeSet<String> = obs.iter().map(|o| o.unit.clone()).collect();
-        let sites: BTreeSet<&str> = obs.iter().map(|o| o.site).collect();
+        let means = cells
+            .iter()
+            .map(|c| (!c.is_empty()).then(|| mean(&Self::values(c))))
+            .collect();
         Cells {
+            units,
+            sites,
             cells,
-            units: units.into_iter().collect(),
-            sites: sites.into_iter().collect(),
+            means,
         }
     }
 
@@ -259,45 +284,41 @@ impl<'a> Cells<'a> {
         cell.iter().map(|c| c.1).collect()
     }
 
-    fn cell_mean(&self, unit: &str, site: &'a str) -> Option<f64> {
-        self.cells
-            .get(&(unit.to_string(), site))
-            .map(|c| mean(&Self::values(c)))
+    fn cell(&self, unit: usize, site: usize) -> &[(u32, f64)] {
+        &self.cells[unit * self.sites.len() + site]
+    }
+
+    fn cell_mean(&self, unit: usize, site: usize) -> Option<f64> {
+        self.means[unit * self.sites.len() + site]
     }
 
     fn variability(&self) -> Variability {
+        let k = self.sites.len();
         let mut within = Vec::new();
-        let mut by_site: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        let mut by_site: Vec<Vec<f64>> = vec![Vec::new(); k];
         let mut n_rep = 0;
-        for ((_, site), cell) in &self.cells {
+        for (idx, cell) in self.cells.iter().enumerate() {
             if cell.len() >= 2 {
                 n_rep += 1;
                 if let Some(c) = cv(&Self::values(cell)) {
                     within.push(c);
-                    by_site.entry(site).or_default().push(c);
+                    by_site[idx % k].push(c);
                 }
             }
         }
         let mut between = Vec::new();
         let mut total = Vec::new();
         let mut n2 = 0;
-        for unit in &self.units {
-            let means: Vec<f64> = self
-                .sites
-                .iter()
-                .filter_map(|s| self.cell_mean(unit, s))
-                .collect();
+        for u in 0..self.units.len() {
+            let means: Vec<f64> = (0..k).filter_map(|j| self.cell_mean(u, j)).collect();
             if means.len() >= 2 {
                 n2 += 1;
                 if let Some(c) = cv(&means) {
                     between.push(c);
                 }
             }
-            let all: Vec<f64> = self
-                .sites
-                .iter()
-                .filter_map(|s| self.cells.get(&(unit.clone(), *s)))
-                .flat_map(|c| Self::values(c))
+            let all: Vec<f64> = (0..k)
+                .flat_map(|j| self.cell(u, j).iter().map(|c| c.1))
                 .collect();
             if let Some(c) = cv(&all) {
                 total.push(c);
@@ -306,9 +327,11 @@ impl<'a> Cells<'a> {
         Variability {
             n_cells_with_repeats: n_rep,
             cov_within_pct: rms_cv_pct(&within),
-            cov_within_by_site_pct: by_site
-                .into_iter()
-                .filter_map(|(s, v)| rms_cv_pct(&v).map(|p| (s.to_string(), p)))
+            cov_within_by_site_pct: self
+                .sites
+                .iter()
+                .zip(&by_site)
+                .filter_map(|(s, v)| rms_cv_pct(v).map(|p| (s.to_string(), p)))
                 .collect(),
             n_units_with_2plus_sites: n2,
             cov_between_pct: rms_cv_pct(&between),
@@ -320,7 +343,7 @@ impl<'a> Cells<'a> {
     fn wsd(&self) -> (Option<f64>, usize) {
         let mut num = 0.0;
         let mut df = 0;
-        for cell in self.cells.values() {
+        for cell in &self.cells {
             if cell.len() >= 2 {
                 let n = cell.len();
                 num += (n - 1) as f64 * sample_var(&Self::values(cell));
@@ -333,12 +356,11 @@ impl<'a> Cells<'a> {
     fn reproducibility(&self) -> Option<Reproducibility> {
         let mut vw = Vec::new();
         let mut vs = Vec::new();
-        for unit in &self.units {
-            let groups: Vec<Vec<f64>> = self
-                .sites
-                .iter()
-                .filter_map(|s| self.cells.get(&(unit.clone(), *s)))
-                .map(|c| Self::values(c))
+        for u in 0..self.units.len() {
+            let groups: Vec<Vec<f64>> = (0..self.sites.len())
+                .map(|j| self.cell(u, j))
+                .filter(|c| !c.is_empty())
+                .map(Self::values)
                 .collect();
             let p = groups.len();
             let big_n: usize = groups.iter().map(Vec::len).sum();
@@ -383,46 +405,37 @@ impl<'a> Cells<'a> {
 
     /// ICC with units as targets and sites as raters, on cell means.
     fn icc_between_sites(&self, targets: &str) -> IccBlock {
-        let k = self.sites.len();
-        let mut cells = Vec::with_capacity(self.units.len() * k);
-        for unit in &self.units {
-            for s in &self.sites {
-                cells.push(self.cell_mean(unit, s));
-            }
-        }
-        icc_block(
-            &RatingTable {
-                targets: self.units.clone(),
-                k,
-                cells,
-            },
-            targets,
-            "site",
-        )
+        let table = RatingTable {
+            targets: self.units.clone(),
+            k: self.sites.len(),
+            cells: self.means.clone(),
+        };
+        icc_block(&table, targets, "site")
     }
 
     /// Test–retest ICC per site with >= 2 distinct sessions (sessions as raters).
     fn icc_test_retest(&self, targets: &str) -> BTreeMap<String, IccBlock> {
         let mut out = BTreeMap::new();
-        for site in &self.sites {
-            let sessions: BTreeSet<u32> = self
-                .cells
-                .iter()
-                .filter(|((_, s), _)| s == site)
-                .flat_map(|(_, c)| c.iter().map(|x| x.0))
+        for (j, site) in self.sites.iter().enumerate() {
+            let sessions: Vec<u32> = (0..self.units.len())
+                .flat_map(|u| self.cell(u, j).iter().map(|x| x.0))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
                 .collect();
             if sessions.len() < 2 {
                 continue;
             }
-            let sessions: Vec<u32> = sessions.into_iter().collect();
             let mut targets_here = Vec::new();
             let mut cells = Vec::new();
-            for unit in &self.units {
-                if let Some(c) = self.cells.get(&(unit.clone(), *site)) {
+            for (u, unit) in self.units.iter().enumerate() {
+                let c = self.cell(u, j);
+                if !c.is_empty() {
                     targets_here.push(unit.clone());
-                    for s in &sessions {
-                        cells.push(c.iter().find(|x| x.0 == *s).map(|x| x.1));
-                    }
+                    cells.extend(
+                        sessions
+                            .iter()
+                            .map(|s| c.iter().find(|x| x.0 == *s).map(|x| x.1)),
+                    );
                 }
             }
             let table = RatingTable {
@@ -437,15 +450,14 @@ impl<'a> Cells<'a> {
 
     /// Bland–Altman for every pair of sites over the units present at both.
     fn bland_altman(&self) -> Vec<BaPair> {
+        let k = self.sites.len();
         let mut out = Vec::new();
-        for (i, a) in self.sites.iter().enumerate() {
-            for b in &self.sites[i + 1..] {
-                let pairs: Vec<(f64, f64)> = self
-                    .units
-                    .iter()
+        for a in 0..k {
+            for b in a + 1..k {
+                let pairs: Vec<(f64, f64)> = (0..self.units.len())
                     .filter_map(|u| Some((self.cell_mean(u, a)?, self.cell_mean(u, b)?)))
                     .collect();
-                out.push(site_pair(a, b, pairs));
+                out.push(site_pair(self.sites[a], self.sites[b], pairs));
             }
         }
         out
@@ -524,7 +536,7 @@ fn results(table: &MeasurementTable, n_rows: usize) -> Results {
         }
     }
     let per_roi = rois
-        .iter()
+        .par_iter()
         .zip(&by_roi)
         .map(|(roi, obs)| {
             let cells = Cells::new(obs);
@@ -604,10 +616,11 @@ fn reference_comparison(
             let Some(&ref_value) = refs.get(&(site, roi.as_str())) else {
                 continue;
             };
-            let subject_means: Vec<f64> = c
-                .units
-                .iter()
-                .filter_map(|u| c.cell_mean(u, site))
+            let Some(j) = c.sites.iter().position(|s| *s == site) else {
+                continue;
+            };
+            let subject_means: Vec<f64> = (0..c.units.len())
+                .filter_map(|u| c.cell_mean(u, j))
                 .collect();
             if subject_means.is_empty() {
                 continue;

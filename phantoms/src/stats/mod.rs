@@ -24,6 +24,7 @@ pub mod descriptive;
 pub mod dist;
 pub mod icc;
 pub mod reml;
+pub mod synthetic;
 pub mod table;
 
 pub use analysis::{Analysis, Design, PooledResult, Results, RoiResult, analyze};
