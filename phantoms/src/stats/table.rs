@@ -292,8 +292,18 @@ pub fn parse_table(text: &str) -> ParsedTable {
     out.table.has_ref_value_column = c_ref.is_some();
     out.table.has_unit_column = c_unit.is_some();
 
-    let mut first_seen: HashMap<(String, String, u32, String), usize> = HashMap::new();
-    let mut ref_seen: HashMap<(String, String), (u64, usize)> = HashMap::new();
+    // Keys are interned to small integers: one hash of each field instead of cloned tuples.
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut intern = |s: &str| -> u32 {
+        if let Some(&id) = ids.get(s) {
+            return id;
+        }
+        let id = ids.len() as u32;
+        ids.insert(s.to_string(), id);
+        id
+    };
+    let mut first_seen: HashMap<(u32, u32, u32, u32), usize> = HashMap::new();
+    let mut ref_seen: HashMap<(u32, u32), (u64, usize)> = HashMap::new();
     for record in records {
         let record = match record {
             Ok(r) => r,
@@ -397,7 +407,8 @@ pub fn parse_table(text: &str) -> ParsedTable {
             ref_value,
             unit: c_unit.map_or("", field).to_string(),
         };
-        let key = (m.subject.clone(), m.site.clone(), m.session, m.roi.clone());
+        let (subject_id, site_id, roi_id) = (intern(&m.subject), intern(&m.site), intern(&m.roi));
+        let key = (subject_id, site_id, m.session, roi_id);
         if let Some(&first) = first_seen.get(&key) {
             out.errors.push(ValidationError {
                 line,
@@ -414,7 +425,7 @@ pub fn parse_table(text: &str) -> ParsedTable {
         }
         first_seen.insert(key, line);
         if let Some(r) = m.ref_value {
-            let k = (m.site.clone(), m.roi.clone());
+            let k = (site_id, roi_id);
             match ref_seen.get(&k) {
                 Some(&(bits, first)) if bits != r.to_bits() => {
                     out.errors.push(ValidationError {
