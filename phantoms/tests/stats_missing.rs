@@ -111,3 +111,73 @@ fn listwise_icc_matches_pingouin_and_reml_matches_statsmodels() {
     let t1 = results.per_roi.iter().find(|r| r.roi == "wm_T1").unwrap();
     assert_eq!(t1.icc_between_sites.dropped_targets, ["ts-03", "ts-06"]);
 }
+
+/// Edge cases beyond the reference set: no panic, no NaN, statuses instead of numbers.
+mod edge_cases {
+    use accord_phantoms::stats::{IccStatus, analyze, parse_table};
+
+    fn no_nan_anywhere(name: &str, csv: &str) -> accord_phantoms::stats::Analysis {
+        let a = analyze(name, &parse_table(csv));
+        // serde_json writes a NaN f64 as null; the Debug form shows it.
+        assert!(!format!("{a:?}").contains("NaN"), "{name}: NaN in {a:#?}");
+        a
+    }
+
+    /// Sites differ by exact offsets: MS_E = 0 but MS_W > 0. Consistency is perfect (F
+    /// infinite), agreement is not.
+    #[test]
+    fn exact_rater_offsets() {
+        let csv = "subject,site,session,roi,value\n\
+                   a,X,1,r,1\na,Y,1,r,3\nb,X,1,r,2\nb,Y,1,r,4\nc,X,1,r,6\nc,Y,1,r,8\n";
+        let a = no_nan_anywhere("offsets", csv);
+        let block = &a.results.unwrap().per_roi[0].icc_between_sites;
+        assert_eq!(block.status, IccStatus::Ok);
+        let c1 = block.form("ICC(3,1)").unwrap();
+        assert_eq!(
+            (c1.icc, c1.f, c1.f_infinite, c1.pval),
+            (Some(1.0), None, true, Some(0.0))
+        );
+        let a1 = block.form("ICC(2,1)").unwrap().icc.unwrap();
+        assert!(a1 > 0.0 && a1 < 1.0, "{a1}");
+    }
+
+    #[test]
+    fn zero_reference_value_and_zero_means() {
+        let csv = "subject,site,session,roi,value,ref_value\n\
+                   a,X,1,r,0,0\na,Y,1,r,0,0\nb,X,1,r,1,0\nb,Y,1,r,-1,0\n";
+        let a = no_nan_anywhere("zeros", csv);
+        let r = a.results.unwrap();
+        let cmp = r.reference_comparison.unwrap();
+        assert!(cmp.per_site_roi.iter().all(|d| d.deviation_pct.is_none()));
+        assert_eq!(
+            r.per_roi[0].variability.cov_between_pct, None,
+            "every unit's mean is 0"
+        );
+    }
+
+    /// Random garbage never panics and always yields either results or errors with lines.
+    #[test]
+    fn garbage_never_panics() {
+        let pieces = [
+            "subject", "site", "session", "roi", "value", ",", "\n", "\"", "1", "-2.5e3", "nan",
+            "x", " ", "\r\n", "é", "",
+        ];
+        let mut state = 12345u64;
+        for _ in 0..2000 {
+            let mut text = String::from("subject,site,session,roi,value\n");
+            for _ in 0..(state % 60) {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+            }
+            let a = analyze("garbage", &parse_table(&text));
+            assert_eq!(a.expect_error, !a.validation.errors.is_empty());
+            assert!(
+                a.validation.errors.iter().all(|e| e.line >= 1),
+                "{text:?}: {:?}",
+                a.validation.errors
+            );
+        }
+    }
+}

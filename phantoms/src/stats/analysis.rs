@@ -161,8 +161,8 @@ pub struct SiteRoiDeviation {
     pub mean: f64,
     /// The reference value.
     pub ref_value: f64,
-    /// 100 (mean − ref)/ref.
-    pub deviation_pct: f64,
+    /// 100 (mean − ref)/ref; null when the reference value is 0.
+    pub deviation_pct: Option<f64>,
 }
 
 /// Per-site summary of the deviations over ROIs.
@@ -626,8 +626,8 @@ fn reference_comparison(
                 continue;
             }
             let m = mean(&subject_means);
-            let deviation_pct = 100.0 * (m - ref_value) / ref_value;
-            devs.push(deviation_pct);
+            let deviation_pct = (ref_value != 0.0).then(|| 100.0 * (m - ref_value) / ref_value);
+            devs.extend(deviation_pct);
             per_site_roi.push(SiteRoiDeviation {
                 site: site.into(),
                 roi: roi.clone(),
