@@ -4,10 +4,10 @@ SHELL := /bin/bash
 CARGO ?= cargo
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := libhdf5-dev pkg-config ismrmrd-tools hdf5-tools python3-venv
+APT_PACKAGES := libhdf5-dev pkg-config ismrmrd-tools hdf5-tools python3-venv chromium
 DEMO_FILE := tests/data/sl_r2.h5
 
-.PHONY: demo test deps venv build lint bench bench-compare clean
+.PHONY: demo test deps venv build lint bench bench-compare bench-stats clean
 
 ## demo: summarise the bundled Shepp-Logan R=2 raw data (human and JSON)
 demo: deps
@@ -19,7 +19,8 @@ demo: deps
 test: deps venv
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --release -- -D warnings
-	ACCORD_PYTHON=$(abspath $(PY)) ACCORD_REQUIRE_INTEROP=1 $(CARGO) test --workspace --release
+	ACCORD_PYTHON=$(abspath $(PY)) ACCORD_REQUIRE_INTEROP=1 ACCORD_REQUIRE_BROWSER=1 \
+	  $(CARGO) test --workspace --release
 
 ## deps: install the system packages (as root), or print the exact command to run
 deps:
@@ -53,11 +54,19 @@ lint: deps
 
 ## bench: criterion benches; bench-compare: Accord vs ismrmrd-python vs h5py on one file
 bench: deps
-	$(CARGO) bench --bench ismrmrd_read
+	$(CARGO) bench --bench ismrmrd_read --bench stats_analyze
 
 bench-compare: deps venv
 	PYTHON=$(abspath $(PY)) benches/ismrmrd_read.sh
 
+## bench-stats: accord analyze vs pingouin 0.7 on a 100 000-row table (own venv: pandas, pingouin)
+bench-stats: deps .venv-stats/.installed
+	PYTHON=$(abspath .venv-stats/bin/python) benches/stats_compare.sh
+.venv-stats/.installed: benches/requirements-stats.txt
+	python3 -m venv .venv-stats
+	.venv-stats/bin/pip install -q --disable-pip-version-check -r benches/requirements-stats.txt
+	touch $@
+
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-stats
