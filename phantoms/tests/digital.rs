@@ -259,7 +259,11 @@ fn digital_batch2_table_is_the_notes_table() {
 
 /// `(subject, site, roi, ref_value)` of a statistics reference table.
 fn ref_values(name: &str) -> Vec<(String, String, String, f64)> {
-    let text = std::fs::read_to_string(data(name)).unwrap();
+    // The statistics reference tables live with the analyzer's fixtures.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/stats")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |c: &str| header.iter().position(|h| *h == c).unwrap();
