@@ -501,3 +501,119 @@ fn json_output_has_values_with_units_and_no_nan() {
         assert!(v["scanner"]["field_strength"]["unit"] == "T");
     }
 }
+
+/// Prints the Accord vs hazen table of `phantoms/README.md`:
+/// `cargo test --release --test qa -- --ignored --nocapture comparison_table`.
+#[test]
+#[ignore = "prints the README table; run by hand"]
+fn comparison_table() {
+    let mut rows: Vec<(String, String, Option<f64>, Option<f64>)> = Vec::new();
+    let value = |v: &Value| v["value"].as_f64();
+    for d in ACR {
+        let dir = acr_dir(d);
+        let (_, s) = qa_json(&["snr", &dir]);
+        let h = hazen("acr_snr", &format!("acr_{d}"));
+        let sm = &s["results"]["smoothing"][0];
+        rows.push((
+            d.into(),
+            "SNR (smoothing)".into(),
+            value(&sm["snr"]),
+            hazen_value(&h, "measured", "smoothing", ""),
+        ));
+        rows.push((
+            d.into(),
+            "normalised SNR (smoothing)".into(),
+            value(&sm["normalised_snr"]),
+            hazen_value(&h, "normalised", "smoothing", ""),
+        ));
+        let (_, u) = qa_json(&["uniformity", &dir]);
+        rows.push((
+            d.into(),
+            "PIU %".into(),
+            value(&u["results"]["piu"]),
+            hazen_value(
+                &hazen("acr_uniformity", &format!("acr_{d}")),
+                "measured",
+                "Integral uniformity",
+                "",
+            ),
+        ));
+        let (_, g) = qa_json(&["ghosting", &dir]);
+        rows.push((
+            d.into(),
+            "PSG %".into(),
+            value(&g["results"]["psg"]),
+            hazen_value(
+                &hazen("acr_ghosting", &format!("acr_{d}")),
+                "measured",
+                "signal ghosting",
+                "",
+            ),
+        ));
+        let (_, geo) = qa_json(&["geometry", &dir]);
+        let h = hazen("acr_geometric_accuracy", &format!("acr_{d}"));
+        for (ours, theirs) in [
+            ("slice 1 horizontal", "Slice 1 Horizontal distance"),
+            ("slice 1 vertical", "Slice 1 Vertical distance"),
+            ("slice 5 horizontal", "Slice 5 Horizontal distance"),
+            ("slice 5 vertical", "Slice 5 Vertical distance"),
+            ("slice 5 diagonal_nw_se", "Slice 5 Diagonal SE distance"),
+            ("slice 5 diagonal_ne_sw", "Slice 5 Diagonal SW distance"),
+        ] {
+            let a = geo["results"]["lengths"]
+                .as_array()
+                .and_then(|l| l.iter().find(|x| x["name"] == ours))
+                .and_then(|x| value(&x["length"]));
+            let b = h["measurements"]
+                .as_array()
+                .and_then(|m| m.iter().find(|x| x["subtype"] == theirs))
+                .and_then(|x| x["value"].as_f64());
+            rows.push((d.into(), format!("{ours} mm"), a, b));
+        }
+    }
+    for vendor in ["GE", "Philips", "Siemens"] {
+        for (label, extra) in [
+            ("", &[][..]),
+            (" (stored values)", &["--stored-values"][..]),
+        ] {
+            if vendor != "Philips" && !label.is_empty() {
+                continue;
+            }
+            let v = snr_pair(vendor, extra);
+            let h = hazen("snr", &format!("snr_{vendor}"));
+            let files = h["files"].as_array().unwrap().clone();
+            for (key, kind) in [("snr", "measured"), ("normalised_snr", "normalised")] {
+                let name = if kind == "measured" {
+                    "SNR"
+                } else {
+                    "normalised SNR"
+                };
+                rows.push((
+                    format!("MagNET {vendor}{label}"),
+                    format!("{name} (subtraction)"),
+                    value(&v["results"]["subtraction"][key]),
+                    hazen_value(&h, kind, "subtraction", ""),
+                ));
+                for (i, f) in files.iter().enumerate() {
+                    rows.push((
+                        format!("MagNET {vendor}{label}"),
+                        format!("{name} (smoothing, image {})", i + 1),
+                        value(&v["results"]["smoothing"][i][key]),
+                        hazen_value(&h, kind, "smoothing", f.as_str().unwrap()),
+                    ));
+                }
+            }
+        }
+    }
+    println!("| dataset | measurement | Accord | hazen 2.0.0 | difference |");
+    println!("|---|---|---|---|---|");
+    for (d, m, a, b) in rows {
+        let f = |x: Option<f64>| x.map_or("failed (no value)".to_string(), |v| format!("{v:.3}"));
+        let diff = match (a, b) {
+            (Some(a), Some(b)) if b != 0.0 => format!("{:+.2} %", 100.0 * (a - b) / b),
+            _ => "-".into(),
+        };
+        let hz = b.map_or("NaN".to_string(), |v| format!("{v}"));
+        println!("| {d} | {m} | {} | {hz} | {diff} |", f(a));
+    }
+}
