@@ -965,9 +965,12 @@ pub fn snr(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
         if failure.is_some() {
             "failed"
         } else {
-            "measured (no ACR limit: compare with the scanner's baseline)"
+            "measured"
         },
     )];
+    if failure.is_none() {
+        head[0].push_str(" (no ACR limit: compare with the scanner's baseline)");
+    }
     for (p, o) in picked.iter().zip(&outlines) {
         head.push(format!("  image     {}", p.label()));
         head.push(format!("  phantom   {}", phantom_text(&p.img.image, o)));
