@@ -212,7 +212,7 @@ pub fn fit_crossed(table: &RatingTable) -> Option<RemlFit> {
     // Centre and scale so the ratios are O(1) whatever the units.
     let mean = design.y.iter().sum::<f64>() / n as f64;
     let sd = (design.y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-    if !(sd > 0.0) {
+    if sd.is_nan() || sd <= 0.0 {
         return None;
     }
     for v in &mut design.y {

@@ -59,9 +59,10 @@ pub fn synthetic_table(d: &SyntheticDesign) -> String {
     let mut out = String::with_capacity(d.n_rows() * 40);
     out.push_str("subject,site,session,roi,value,unit\n");
     let roi_means: Vec<f64> = (0..d.rois).map(|r| 100.0 * (1.0 + r as f64)).collect();
-    let site_bias: Vec<Vec<f64>> = (0..d.rois)
+    // site_bias[j][r]: multiplicative bias of site j for ROI r.
+    let site_bias: Vec<Vec<f64>> = (0..d.sites)
         .map(|_| {
-            (0..d.sites)
+            (0..d.rois)
                 .map(|_| 1.0 + d.site_cv * rng.normal())
                 .collect()
         })
@@ -70,10 +71,11 @@ pub fn synthetic_table(d: &SyntheticDesign) -> String {
         let subject_effect: Vec<f64> = (0..d.rois)
             .map(|_| 1.0 + d.subject_cv * rng.normal())
             .collect();
-        for j in 0..d.sites {
-            for r in 0..d.rois {
+        for (j, bias) in site_bias.iter().enumerate() {
+            let per_roi = roi_means.iter().zip(&subject_effect).zip(bias);
+            for (r, ((roi_mean, effect), b)) in per_roi.enumerate() {
                 for session in 1..=d.sessions {
-                    let truth = roi_means[r] * subject_effect[r] * site_bias[r][j];
+                    let truth = roi_mean * effect * b;
                     let v = truth * (1.0 + d.session_cv * rng.normal());
                     let _ = writeln!(out, "sub-{s:05},site-{j:02},{session},roi-{r:02},{v:.4},ms");
                 }

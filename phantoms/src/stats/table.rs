@@ -139,7 +139,7 @@ const REQUIRED: [&str; 5] = ["subject", "site", "session", "roi", "value"];
 enum Number {
     Finite(f64),
     NonFinite,
-    NotANumber,
+    Invalid,
 }
 
 /// Parses `[+-]digits[.digits][(e|E)[+-]digits]`; `nan`/`inf`/`infinity` (any case, optional
@@ -160,12 +160,12 @@ fn parse_decimal(s: &str) -> Number {
         *i > start
     };
     if !digits(&mut i) {
-        return Number::NotANumber;
+        return Number::Invalid;
     }
     if i < b.len() && b[i] == b'.' {
         i += 1;
         if !digits(&mut i) {
-            return Number::NotANumber;
+            return Number::Invalid;
         }
     }
     if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
@@ -174,16 +174,16 @@ fn parse_decimal(s: &str) -> Number {
             i += 1;
         }
         if !digits(&mut i) {
-            return Number::NotANumber;
+            return Number::Invalid;
         }
     }
     if i != b.len() {
-        return Number::NotANumber;
+        return Number::Invalid;
     }
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => Number::Finite(v),
         Ok(_) => Number::NonFinite,
-        Err(_) => Number::NotANumber,
+        Err(_) => Number::Invalid,
     }
 }
 
@@ -380,7 +380,7 @@ pub fn parse_table(text: &str) -> ParsedTable {
                         );
                         Err(())
                     }
-                    Number::NotANumber => {
+                    Number::Invalid => {
                         push(
                             name,
                             ErrorKind::NonNumericValue,
@@ -485,7 +485,7 @@ mod tests {
             "1e",
             "",
         ] {
-            assert!(matches!(parse_decimal(bad), Number::NotANumber), "{bad}");
+            assert!(matches!(parse_decimal(bad), Number::Invalid), "{bad}");
         }
         for nf in ["nan", "-Inf", "INFINITY", "+inf", "1e400", "-1e400"] {
             assert!(matches!(parse_decimal(nf), Number::NonFinite), "{nf}");
