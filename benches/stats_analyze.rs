@@ -5,8 +5,9 @@
 
 use accord_phantoms::stats::synthetic::{SyntheticDesign, synthetic_table};
 use accord_phantoms::stats::{analyze, parse_table};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 
+/// 500 subjects × 10 sites × 2 sessions × 10 ROIs.
 fn design() -> SyntheticDesign {
     SyntheticDesign {
         subjects: 500,
@@ -20,6 +21,7 @@ fn design() -> SyntheticDesign {
     }
 }
 
+/// Parsing and analysis of the same table.
 fn bench(c: &mut Criterion) {
     let text = synthetic_table(&design());
     let parsed = parse_table(&text);
@@ -31,5 +33,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// Runs the bench with criterion's command-line configuration.
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}
