@@ -6,14 +6,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := libhdf5-dev pkg-config ismrmrd-tools hdf5-tools python3-venv chromium
 DEMO_FILE := tests/data/sl_r2.h5
+DEMO_TABLE := tests/data/stats/traveling_5sites_2sessions.csv
 
 .PHONY: demo test deps venv build lint bench bench-compare bench-stats clean
 
-## demo: summarise the bundled Shepp-Logan R=2 raw data (human and JSON)
+## demo: summarise the bundled Shepp-Logan R=2 raw data (human and JSON), then analyse the
+## bundled travelling-subject table and write its report into demo-report/
 demo: deps
 	$(CARGO) build --release --bin accord
 	./target/release/accord info $(DEMO_FILE)
 	./target/release/accord info $(DEMO_FILE) --json
+	./target/release/accord analyze $(DEMO_TABLE) --report demo-report --force
+	@echo "report: $(abspath demo-report/report.html)"
 
 ## test: formatting, clippy, and the whole test suite in release mode with interop checks on
 test: deps venv
@@ -69,4 +73,4 @@ bench-stats: deps .venv-stats/.installed
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) .venv-stats
+	rm -rf $(VENV) .venv-stats demo-report

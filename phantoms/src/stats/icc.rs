@@ -265,42 +265,33 @@ pub fn icc_block(table: &RatingTable, targets: &str, raters: &str) -> IccBlock {
     let sem = ms_e.max(0.0).sqrt();
     let mdc95 = rc_factor() * sem;
 
+    // The limiting cases: every form gets the same value (none, or 1 with CI [1, 1]).
+    let limit =
+        |icc: Option<f64>, pval: Option<f64>, ci: Option<f64>, f_infinite: bool| -> Vec<IccForm> {
+            NAMES
+                .iter()
+                .enumerate()
+                .map(|(idx, (form, mw))| IccForm {
+                    form: (*form).into(),
+                    mcgraw_wong: (*mw).into(),
+                    icc,
+                    f: None,
+                    df1: df_r,
+                    df2: if idx % 3 == 0 { df_w } else { df_e },
+                    pval,
+                    ci95: [ci, ci],
+                    f_infinite,
+                })
+                .collect()
+        };
     let forms = if all_equal {
         block.status = IccStatus::Undefined;
         block.reason = Some("zero_total_variance".into());
-        NAMES
-            .iter()
-            .enumerate()
-            .map(|(idx, (form, mw))| IccForm {
-                form: (*form).into(),
-                mcgraw_wong: (*mw).into(),
-                icc: None,
-                f: None,
-                df1: df_r,
-                df2: if idx % 3 == 0 { df_w } else { df_e },
-                pval: None,
-                ci95: [None, None],
-                f_infinite: false,
-            })
-            .collect()
+        limit(None, None, None, false)
     } else if rows_constant {
         block.status = IccStatus::Degenerate;
         block.reason = Some("zero_error_variance".into());
-        NAMES
-            .iter()
-            .enumerate()
-            .map(|(idx, (form, mw))| IccForm {
-                form: (*form).into(),
-                mcgraw_wong: (*mw).into(),
-                icc: Some(1.0),
-                f: None,
-                df1: df_r,
-                df2: if idx % 3 == 0 { df_w } else { df_e },
-                pval: Some(0.0),
-                ci95: [Some(1.0), Some(1.0)],
-                f_infinite: true,
-            })
-            .collect()
+        limit(Some(1.0), Some(0.0), Some(1.0), true)
     } else {
         six_forms(&anova)
     };
