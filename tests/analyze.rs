@@ -13,30 +13,23 @@ use accord_phantoms::report::{self, SUMMARY_COLUMNS};
 use accord_phantoms::stats::{Analysis, analyze, parse_table};
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "common/mod.rs"]
+mod accord_cli;
+use accord_cli::{files_with_extension, root, stderr};
 
 fn stats_dir() -> PathBuf {
     root().join("tests/data/stats")
 }
 
+/// Runs `accord analyze <args>`.
 fn accord(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .arg("analyze")
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run accord")
+    let mut a = vec!["analyze"];
+    a.extend_from_slice(args);
+    accord_cli::accord(&a)
 }
 
 fn tables() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(stats_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
-        .collect();
-    v.sort();
+    let v = files_with_extension(&stats_dir(), "csv");
     assert!(
         v.len() >= 11,
         "reference tables missing from tests/data/stats"
@@ -48,10 +41,6 @@ fn library_analysis(csv: &Path) -> Analysis {
     let text = std::fs::read_to_string(csv).unwrap();
     let stem = csv.file_stem().unwrap().to_str().unwrap();
     analyze(stem, &parse_table(&text))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Relative 1e-9 (absolute 1e-12 near zero), nulls equal to nulls.

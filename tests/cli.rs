@@ -4,7 +4,7 @@
 //! a clear error and a non-zero exit.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -12,25 +12,12 @@ use serde_json::Value;
 mod common;
 use common::python;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn accord(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run accord")
-}
+#[path = "common/mod.rs"]
+mod accord_cli;
+use accord_cli::{accord, files_with_extension, root};
 
 fn reference_files() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("tests/data"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "h5"))
-        .collect();
-    v.sort();
+    let v = files_with_extension(&root().join("tests/data"), "h5");
     assert!(v.len() >= 9, "reference files missing from tests/data");
     v
 }

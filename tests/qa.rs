@@ -5,28 +5,16 @@
 //! file, a non-zero exit and no output file; figures are valid PNGs and are not clobbered.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "common/mod.rs"]
+mod accord_cli;
+use accord_cli::{accord, root, stderr};
 
 fn data() -> PathBuf {
     root().join("tests/data/phantom-images")
-}
-
-fn accord(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run accord")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Runs `accord qa <args> --json` and returns the JSON (whatever the exit status).
@@ -199,16 +187,27 @@ fn acr_ghosting_agrees_with_hazen_within_0_05_points_or_fails_clearly() {
     }
 }
 
+/// Accord's name of each geometry length and hazen's subtype for it.
+const GEOMETRY_NAMES: [(&str, &str); 6] = [
+    ("slice 1 horizontal", "Slice 1 Horizontal distance"),
+    ("slice 1 vertical", "Slice 1 Vertical distance"),
+    ("slice 5 horizontal", "Slice 5 Horizontal distance"),
+    ("slice 5 vertical", "Slice 5 Vertical distance"),
+    ("slice 5 diagonal_nw_se", "Slice 5 Diagonal SE distance"),
+    ("slice 5 diagonal_ne_sw", "Slice 5 Diagonal SW distance"),
+];
+
+/// The value of hazen's geometric accuracy measurement `subtype`.
+fn hazen_length(h: &Value, subtype: &str) -> Option<f64> {
+    h["measurements"]
+        .as_array()?
+        .iter()
+        .find(|x| x["subtype"] == subtype)
+        .and_then(|x| x["value"].as_f64())
+}
+
 #[test]
 fn acr_geometry_agrees_with_hazen_within_2_percent() {
-    let names = [
-        ("slice 1 horizontal", "Slice 1 Horizontal distance"),
-        ("slice 1 vertical", "Slice 1 Vertical distance"),
-        ("slice 5 horizontal", "Slice 5 Horizontal distance"),
-        ("slice 5 vertical", "Slice 5 Vertical distance"),
-        ("slice 5 diagonal_nw_se", "Slice 5 Diagonal SE distance"),
-        ("slice 5 diagonal_ne_sw", "Slice 5 Diagonal SW distance"),
-    ];
     for d in ACR {
         let (out, v) = qa_json(&["geometry", &acr_dir(d)]);
         assert!(out.status.success(), "{d}: {}", stderr(&out));
@@ -222,17 +221,11 @@ fn acr_geometry_agrees_with_hazen_within_2_percent() {
         let h = hazen("acr_geometric_accuracy", &format!("acr_{d}"));
         let lengths = v["results"]["lengths"].as_array().unwrap();
         assert_eq!(lengths.len(), 6);
-        for (ours_name, hazen_name) in names {
+        for (ours_name, hazen_name) in GEOMETRY_NAMES {
             let m = lengths.iter().find(|l| l["name"] == ours_name).unwrap();
             assert_eq!(m["length"]["unit"], "mm");
             let ours = m["length"]["value"].as_f64().unwrap();
-            let theirs = h["measurements"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|x| x["subtype"] == hazen_name)
-                .and_then(|x| x["value"].as_f64())
-                .unwrap();
+            let theirs = hazen_length(&h, hazen_name).unwrap();
             assert_rel(&format!("{d} {ours_name}"), ours, theirs, 0.02);
             // hazen's lengths are whole pixels (0.98 mm); Accord's sub-pixel ones stay within 2 mm.
             assert!(
@@ -526,49 +519,31 @@ fn comparison_table() {
             value(&sm["normalised_snr"]),
             hazen_value(&h, "normalised", "smoothing", ""),
         ));
-        let (_, u) = qa_json(&["uniformity", &dir]);
-        rows.push((
-            d.into(),
-            "PIU %".into(),
-            value(&u["results"]["piu"]),
-            hazen_value(
-                &hazen("acr_uniformity", &format!("acr_{d}")),
-                "measured",
-                "Integral uniformity",
-                "",
-            ),
-        ));
-        let (_, g) = qa_json(&["ghosting", &dir]);
-        rows.push((
-            d.into(),
-            "PSG %".into(),
-            value(&g["results"]["psg"]),
-            hazen_value(
-                &hazen("acr_ghosting", &format!("acr_{d}")),
-                "measured",
-                "signal ghosting",
-                "",
-            ),
-        ));
+        for (task, label, key, subtype) in [
+            ("uniformity", "PIU %", "piu", "Integral uniformity"),
+            ("ghosting", "PSG %", "psg", "signal ghosting"),
+        ] {
+            let (_, v) = qa_json(&[task, &dir]);
+            rows.push((
+                d.into(),
+                label.into(),
+                value(&v["results"][key]),
+                hazen_value(
+                    &hazen(&format!("acr_{task}"), &format!("acr_{d}")),
+                    "measured",
+                    subtype,
+                    "",
+                ),
+            ));
+        }
         let (_, geo) = qa_json(&["geometry", &dir]);
         let h = hazen("acr_geometric_accuracy", &format!("acr_{d}"));
-        for (ours, theirs) in [
-            ("slice 1 horizontal", "Slice 1 Horizontal distance"),
-            ("slice 1 vertical", "Slice 1 Vertical distance"),
-            ("slice 5 horizontal", "Slice 5 Horizontal distance"),
-            ("slice 5 vertical", "Slice 5 Vertical distance"),
-            ("slice 5 diagonal_nw_se", "Slice 5 Diagonal SE distance"),
-            ("slice 5 diagonal_ne_sw", "Slice 5 Diagonal SW distance"),
-        ] {
+        for (ours, theirs) in GEOMETRY_NAMES {
             let a = geo["results"]["lengths"]
                 .as_array()
                 .and_then(|l| l.iter().find(|x| x["name"] == ours))
                 .and_then(|x| value(&x["length"]));
-            let b = h["measurements"]
-                .as_array()
-                .and_then(|m| m.iter().find(|x| x["subtype"] == theirs))
-                .and_then(|x| x["value"].as_f64());
-            rows.push((d.into(), format!("{ours} mm"), a, b));
+            rows.push((d.into(), format!("{ours} mm"), a, hazen_length(&h, theirs)));
         }
     }
     for vendor in ["GE", "Philips", "Siemens"] {

@@ -387,24 +387,12 @@ impl Model {
     }
 
     fn set_radius(&mut self, radius_mm: f64) -> Result<()> {
-        if !(radius_mm.is_finite() && radius_mm > 0.0) {
-            return Err(invalid(
-                "radius_mm",
-                format!("must be a finite positive number of mm, got {radius_mm}"),
-            ));
-        }
-        self.radius_mm = radius_mm;
+        self.radius_mm = finite_positive("radius_mm", radius_mm, "mm")?;
         Ok(())
     }
 
     fn set_field(&mut self, field_t: f64) -> Result<()> {
-        if !(field_t.is_finite() && field_t > 0.0) {
-            return Err(invalid(
-                "field_t",
-                format!("must be a finite positive number of tesla, got {field_t}"),
-            ));
-        }
-        self.field_t = field_t;
+        self.field_t = finite_positive("field_t", field_t, "tesla")?;
         Ok(())
     }
 
@@ -412,6 +400,92 @@ impl Model {
         let fov = vec![2.0 * self.radius_mm; matrix.len()];
         Grid::new(matrix, &fov)
     }
+}
+
+/// `value` when finite and positive, else an error naming `what` (a number of `unit`).
+fn finite_positive(what: &str, value: f64, unit: &str) -> Result<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(invalid(
+            what,
+            format!("must be a finite positive number of {unit}, got {value}"),
+        ))
+    }
+}
+
+/// The methods and the [`Phantom`] impl that [`SheppLogan2d`] and [`SheppLogan3d`] share, all
+/// delegating to their `model`; `$grid_doc` and `$intensity_doc` are the first lines of the
+/// docs of `normalised_grid` and `intensity_at`, which differ between the two.
+macro_rules! model_delegates {
+    ($ty:ident, $grid_doc:literal, $intensity_doc:literal) => {
+        impl $ty {
+            /// The same phantom with one normalised unit = `radius_mm` millimetres.
+            ///
+            /// # Errors
+            /// [`crate::Error::Invalid`] naming `radius_mm` unless finite and positive.
+            pub fn with_radius_mm(mut self, radius_mm: f64) -> Result<Self> {
+                self.model.set_radius(radius_mm)?;
+                Ok(self)
+            }
+
+            /// The same phantom with tissue parameters for field strength `field_t` (tesla).
+            ///
+            /// # Errors
+            /// [`crate::Error::Invalid`] naming `field_t` unless finite and positive.
+            pub fn with_field_t(mut self, field_t: f64) -> Result<Self> {
+                self.model.set_field(field_t)?;
+                Ok(self)
+            }
+
+            /// Millimetres per normalised unit.
+            pub fn radius_mm(&self) -> f64 {
+                self.model.radius_mm
+            }
+
+            /// Field strength of the tissue parameters, in tesla.
+            pub fn field_t(&self) -> f64 {
+                self.model.field_t
+            }
+
+            #[doc = $grid_doc]
+            ///
+            /// # Errors
+            /// [`crate::Error::Invalid`] for a bad matrix.
+            pub fn normalised_grid(&self, matrix: &[usize]) -> Result<Grid> {
+                self.model.normalised_grid(matrix)
+            }
+
+            #[doc = $intensity_doc]
+            pub fn intensity_at(&self, p: [f64; 3]) -> f64 {
+                self.model.intensity_at(p)
+            }
+
+            /// Intensity image on `grid` (x fastest), averaged over `supersample^ndim` sub-voxel
+            /// samples (1 = sampled at voxel centres).
+            ///
+            /// # Errors
+            /// [`crate::Error::Invalid`] naming `supersample` outside 1..=16.
+            pub fn intensity(&self, grid: &Grid, supersample: usize) -> Result<Vec<f32>> {
+                self.model.intensity(grid, supersample)
+            }
+
+            /// Intensity of every point carrying `label` (the sum of its ellipses' amplitudes).
+            pub fn region_intensity(&self, label: u16) -> Option<f64> {
+                self.model.region_intensity(label)
+            }
+        }
+
+        impl Phantom for $ty {
+            fn label_at(&self, p: [f64; 3]) -> u16 {
+                self.model.label_at(p)
+            }
+
+            fn tissues(&self) -> Vec<Tissue> {
+                self.model.tissues()
+            }
+        }
+    };
 }
 
 /// The 2-D Shepp–Logan phantom (an infinitely long cylinder along z).
@@ -454,82 +528,23 @@ impl SheppLogan2d {
         }
     }
 
-    /// The same phantom with one normalised unit = `radius_mm` millimetres.
-    ///
-    /// # Errors
-    /// [`crate::Error::Invalid`] naming `radius_mm` unless finite and positive.
-    pub fn with_radius_mm(mut self, radius_mm: f64) -> Result<Self> {
-        self.model.set_radius(radius_mm)?;
-        Ok(self)
-    }
-
-    /// The same phantom with tissue parameters for field strength `field_t` (tesla).
-    ///
-    /// # Errors
-    /// [`crate::Error::Invalid`] naming `field_t` unless finite and positive.
-    pub fn with_field_t(mut self, field_t: f64) -> Result<Self> {
-        self.model.set_field(field_t)?;
-        Ok(self)
-    }
-
     /// The intensity variant.
     pub fn variant(&self) -> SheppLoganVariant {
         self.variant
-    }
-
-    /// Millimetres per normalised unit.
-    pub fn radius_mm(&self) -> f64 {
-        self.model.radius_mm
-    }
-
-    /// Field strength of the tissue parameters, in tesla.
-    pub fn field_t(&self) -> f64 {
-        self.model.field_t
     }
 
     /// The ten ellipses (normalised units).
     pub fn ellipses(&self) -> &[Ellipsoid] {
         &self.model.ellipsoids
     }
-
-    /// A grid of `matrix` voxels whose field of view is the normalised square `[-1, 1]²`
-    /// (`2 * radius_mm` on each axis).
-    ///
-    /// # Errors
-    /// [`crate::Error::Invalid`] for a bad matrix.
-    pub fn normalised_grid(&self, matrix: &[usize]) -> Result<Grid> {
-        self.model.normalised_grid(matrix)
-    }
-
-    /// Classic Shepp–Logan intensity at point `p` (mm).
-    pub fn intensity_at(&self, p: [f64; 3]) -> f64 {
-        self.model.intensity_at(p)
-    }
-
-    /// Intensity image on `grid` (x fastest), averaged over `supersample^ndim` sub-voxel
-    /// samples (1 = sampled at voxel centres).
-    ///
-    /// # Errors
-    /// [`crate::Error::Invalid`] naming `supersample` outside 1..=16.
-    pub fn intensity(&self, grid: &Grid, supersample: usize) -> Result<Vec<f32>> {
-        self.model.intensity(grid, supersample)
-    }
-
-    /// Intensity of every point carrying `label` (the sum of its ellipses' amplitudes).
-    pub fn region_intensity(&self, label: u16) -> Option<f64> {
-        self.model.region_intensity(label)
-    }
 }
 
-impl Phantom for SheppLogan2d {
-    fn label_at(&self, p: [f64; 3]) -> u16 {
-        self.model.label_at(p)
-    }
-
-    fn tissues(&self) -> Vec<Tissue> {
-        self.model.tissues()
-    }
-}
+model_delegates!(
+    SheppLogan2d,
+    "A grid of `matrix` voxels whose field of view is the normalised square `[-1, 1]²`\n\
+     (`2 * radius_mm` on each axis).",
+    "Classic Shepp–Logan intensity at point `p` (mm)."
+);
 
 /// The 3-D Shepp–Logan phantom of Koay et al. 2007 (the table BART's `phantom -3` uses).
 #[derive(Debug, Clone)]
@@ -564,76 +579,17 @@ impl SheppLogan3d {
         }
     }
 
-    /// The same phantom with one normalised unit = `radius_mm` millimetres.
-    ///
-    /// # Errors
-    /// [`crate::Error::Invalid`] naming `radius_mm` unless finite and positive.
-    pub fn with_radius_mm(mut self, radius_mm: f64) -> Result<Self> {
-        self.model.set_radius(radius_mm)?;
-        Ok(self)
-    }
-
-    /// The same phantom with tissue parameters for field strength `field_t` (tesla).
-    ///
-    /// # Errors
-    /// [`crate::Error::Invalid`] naming `field_t` unless finite and positive.
-    pub fn with_field_t(mut self, field_t: f64) -> Result<Self> {
-        self.model.set_field(field_t)?;
-        Ok(self)
-    }
-
-    /// Millimetres per normalised unit.
-    pub fn radius_mm(&self) -> f64 {
-        self.model.radius_mm
-    }
-
-    /// Field strength of the tissue parameters, in tesla.
-    pub fn field_t(&self) -> f64 {
-        self.model.field_t
-    }
-
     /// The ten ellipsoids (normalised units).
     pub fn ellipsoids(&self) -> &[Ellipsoid] {
         &self.model.ellipsoids
     }
-
-    /// A grid of `matrix` voxels whose field of view is the normalised cube `[-1, 1]³`.
-    ///
-    /// # Errors
-    /// [`crate::Error::Invalid`] for a bad matrix.
-    pub fn normalised_grid(&self, matrix: &[usize]) -> Result<Grid> {
-        self.model.normalised_grid(matrix)
-    }
-
-    /// Koay intensity at point `p` (mm).
-    pub fn intensity_at(&self, p: [f64; 3]) -> f64 {
-        self.model.intensity_at(p)
-    }
-
-    /// Intensity image on `grid` (x fastest), averaged over `supersample^ndim` sub-voxel
-    /// samples.
-    ///
-    /// # Errors
-    /// [`crate::Error::Invalid`] naming `supersample` outside 1..=16.
-    pub fn intensity(&self, grid: &Grid, supersample: usize) -> Result<Vec<f32>> {
-        self.model.intensity(grid, supersample)
-    }
-
-    /// Intensity of every point carrying `label`.
-    pub fn region_intensity(&self, label: u16) -> Option<f64> {
-        self.model.region_intensity(label)
-    }
 }
 
-impl Phantom for SheppLogan3d {
-    fn label_at(&self, p: [f64; 3]) -> u16 {
-        self.model.label_at(p)
-    }
-
-    fn tissues(&self) -> Vec<Tissue> {
-        self.model.tissues()
-    }
-}
+model_delegates!(
+    SheppLogan3d,
+    "A grid of `matrix` voxels whose field of view is the normalised cube `[-1, 1]³`.",
+    "Koay intensity at point `p` (mm)."
+);
 
 #[cfg(test)]
 mod tests {

@@ -194,6 +194,12 @@ mod tests {
         assert!(px.contains(&(2, 3)) && px.contains(&(5, 7)) && !px.contains(&(6, 7)));
     }
 
+    /// Asserts that `roi` holds `area` pixels on a 101 x 101 image, to a relative `tolerance`.
+    fn assert_area(roi: Roi, area: f64, tolerance: f64) {
+        let n = roi.pixels(101, 101).len() as f64;
+        assert!((n / area - 1.0).abs() < tolerance, "{n}");
+    }
+
     #[test]
     fn circle_area_is_close_to_pi_r_squared() {
         let c = Roi::Circle {
@@ -201,22 +207,14 @@ mod tests {
             cy: 50.0,
             r: 30.0,
         };
-        let n = c.pixels(101, 101).len() as f64;
-        assert!(
-            (n / (std::f64::consts::PI * 900.0) - 1.0).abs() < 0.01,
-            "{n}"
-        );
+        assert_area(c, std::f64::consts::PI * 900.0, 0.01);
         let e = Roi::Ellipse {
             cx: 50.0,
             cy: 50.0,
             rx: 10.0,
             ry: 40.0,
         };
-        let n = e.pixels(101, 101).len() as f64;
-        assert!(
-            (n / (std::f64::consts::PI * 400.0) - 1.0).abs() < 0.02,
-            "{n}"
-        );
+        assert_area(e, std::f64::consts::PI * 400.0, 0.02);
     }
 
     #[test]

@@ -273,18 +273,24 @@ fn acr_slices<'a>(series: &'a [DicomImage], wanted: &[usize]) -> Result<Vec<Pick
         .collect()
 }
 
-/// One series expected: its slice 7, or the single image given.
-fn single_series_slice7<'a>(series: &'a [Vec<DicomImage>], what: &str) -> Result<Vec<Picked<'a>>> {
+/// The error for inputs holding the wrong number of series; `takes` says what was expected.
+fn series_count_error(series: &[Vec<DicomImage>], takes: &str) -> Error {
+    let names: Vec<String> = series.iter().map(|s| describe_series(s)).collect();
+    Error::Invalid {
+        what: "inputs".into(),
+        message: format!("{takes}; got {} series: {}", series.len(), names.join(", ")),
+    }
+}
+
+/// One series expected (else an error saying it `takes` one): the single image given, or the
+/// ACR slices `wanted` of the series.
+fn one_series<'a>(
+    series: &'a [Vec<DicomImage>],
+    takes: &str,
+    wanted: &[usize],
+) -> Result<Vec<Picked<'a>>> {
     if series.len() != 1 {
-        let names: Vec<String> = series.iter().map(|s| describe_series(s)).collect();
-        return Err(Error::Invalid {
-            what: "inputs".into(),
-            message: format!(
-                "{what} takes one ACR series (or one slice-7 image); got {} series: {}",
-                series.len(),
-                names.join(", ")
-            ),
-        });
+        return Err(series_count_error(series, takes));
     }
     let s = &series[0];
     if s.len() == 1 {
@@ -293,7 +299,7 @@ fn single_series_slice7<'a>(series: &'a [Vec<DicomImage>], what: &str) -> Result
             acr_slice: None,
         }])
     } else {
-        acr_slices(s, &[7])
+        acr_slices(s, wanted)
     }
 }
 
@@ -308,6 +314,89 @@ fn header_line(title: &str, status: &str) -> String {
     format!("{title}: {}", status.to_uppercase())
 }
 
+/// What a measurement on one image gave: its status, `results` JSON, text lines and failure.
+struct Outcome {
+    status: &'static str,
+    results: Value,
+    lines: Vec<String>,
+    failure: Option<String>,
+}
+
+impl Outcome {
+    /// A measurement that could not be made: status `failed`, no results, the error.
+    fn failed(e: &impl std::fmt::Display) -> Outcome {
+        Outcome {
+            status: "failed",
+            results: Value::Null,
+            lines: vec![format!("  error     {e}")],
+            failure: Some(e.to_string()),
+        }
+    }
+}
+
+/// The image a single-image measurement (uniformity, ghosting) is made on: slice 7 of one
+/// series or the one image given, with its phantom and the input files skipped on loading.
+struct OneImage<'a> {
+    p: Picked<'a>,
+    outline: PhantomOutline,
+    skipped: &'a [(PathBuf, String)],
+}
+
+impl<'a> OneImage<'a> {
+    /// Picks the image of `series` for measurement `what` and finds its phantom.
+    fn pick(
+        series: &'a [Vec<DicomImage>],
+        skipped: &'a [(PathBuf, String)],
+        what: &str,
+    ) -> Result<OneImage<'a>> {
+        let takes = format!("{what} takes one ACR series (or one slice-7 image)");
+        let p = one_series(series, &takes, &[7])?.swap_remove(0);
+        let outline = detect(&p)?;
+        Ok(OneImage {
+            p,
+            outline,
+            skipped,
+        })
+    }
+
+    /// The report: JSON `measurement` and `method`, the text headed by `title`, the image,
+    /// scanner and phantom, then `outcome`; drawn as `panels`.
+    fn report(
+        &self,
+        measurement: &str,
+        method: &str,
+        title: &str,
+        outcome: Outcome,
+        panels: Vec<Panel>,
+    ) -> QaReport {
+        let (p, img) = (&self.p, &self.p.img.image);
+        let json = json!({
+            "measurement": measurement,
+            "method": method,
+            "status": outcome.status,
+            "error": outcome.failure,
+            "inputs": [p.json()],
+            "skipped": skipped_json(self.skipped),
+            "scanner": scanner_json(p.img),
+            "phantom": phantom_json(img, &self.outline),
+            "results": outcome.results,
+        });
+        let mut text = vec![
+            header_line(title, outcome.status),
+            format!("  image     {}", p.label()),
+            format!("  scanner   {}", scanner_text(p.img)),
+            format!("  phantom   {}", phantom_text(img, &self.outline)),
+        ];
+        text.extend(outcome.lines);
+        QaReport {
+            json,
+            text: text.join("\n"),
+            panels,
+            failure: outcome.failure,
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Uniformity
 
@@ -315,15 +404,12 @@ fn header_line(title: &str, status: &str) -> String {
 pub fn uniformity(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
     let loaded = load_inputs(inputs, opts.load)?;
     let series = group_series(loaded.images);
-    let picked = single_series_slice7(&series, "uniformity")?;
-    let p = &picked[0];
-    let img = &p.img.image;
-    let outline = detect(p)?;
+    let one = OneImage::pick(&series, &loaded.skipped, "uniformity")?;
+    let (p, img, outline) = (&one.p, &one.p.img.image, &one.outline);
     let field = p.img.meta.field_strength_t;
     let result = uniformity::integral_uniformity(img, outline.centre, Some(outline.edge_level));
-    let mut overlays = outline_overlays(&outline);
-    let title = "ACR percent integral uniformity";
-    let (status, results, lines, failure) = match &result {
+    let mut overlays = outline_overlays(outline);
+    let outcome = match &result {
         Ok(u) => {
             let (status, limit_json, limit_text) = match field {
                 Some(t) => {
@@ -341,9 +427,9 @@ pub fn uniformity(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
                 ),
             };
             overlays.extend(uniformity_overlays(u));
-            (
+            Outcome {
                 status,
-                json!({
+                results: json!({
                     "piu": quantity(u.piu_percent, "%"),
                     "limit": limit_json,
                     "large_roi": roi_json(&u.large, img),
@@ -352,7 +438,7 @@ pub fn uniformity(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
                     "small_roi_positions": u.positions,
                     "positions_skipped_below_half_signal": u.excluded,
                 }),
-                vec![
+                lines: vec![
                     format!("  PIU       {:.2} %  ({limit_text})", u.piu_percent),
                     format!(
                         "  min ROI   mean {:.1} at ({:.0}, {:.0}) px",
@@ -367,49 +453,28 @@ pub fn uniformity(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
                         roi_centre(&u.max.roi).1
                     ),
                 ],
-                None,
-            )
+                failure: None,
+            }
         }
-        Err(e) => (
-            "failed",
-            Value::Null,
-            vec![format!("  error     {e}")],
-            Some(e.to_string()),
-        ),
+        Err(e) => Outcome::failed(e),
     };
-    let json = json!({
-        "measurement": "uniformity",
-        "method": "ACR percent integral uniformity (200 cm^2 ROI, 1 cm^2 sliding ROI)",
-        "status": status,
-        "error": failure,
-        "inputs": [p.json()],
-        "skipped": skipped_json(&loaded.skipped),
-        "scanner": scanner_json(p.img),
-        "phantom": phantom_json(img, &outline),
-        "results": results,
-    });
-    let mut text = vec![
-        header_line(title, status),
-        format!("  image     {}", p.label()),
-        format!("  scanner   {}", scanner_text(p.img)),
-        format!("  phantom   {}", phantom_text(img, &outline)),
-    ];
-    text.extend(lines);
     let panel_title = match &result {
         Ok(u) => format!("{}: PIU {:.2} %", p.short(), u.piu_percent),
         Err(_) => format!("{}: uniformity failed", p.short()),
     };
-    Ok(QaReport {
-        json,
-        text: text.join("\n"),
-        panels: vec![Panel {
-            image: img.clone(),
-            title: panel_title,
-            overlays,
-            window: None,
-        }],
-        failure,
-    })
+    let panels = vec![Panel {
+        image: img.clone(),
+        title: panel_title,
+        overlays,
+        window: None,
+    }];
+    Ok(one.report(
+        "uniformity",
+        "ACR percent integral uniformity (200 cm^2 ROI, 1 cm^2 sliding ROI)",
+        "ACR percent integral uniformity",
+        outcome,
+        panels,
+    ))
 }
 
 fn uniformity_overlays(u: &Uniformity) -> Vec<Overlay> {
@@ -456,14 +521,11 @@ fn roi_json(r: &Roi, img: &Image) -> Value {
 pub fn ghosting(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
     let loaded = load_inputs(inputs, opts.load)?;
     let series = group_series(loaded.images);
-    let picked = single_series_slice7(&series, "ghosting")?;
-    let p = &picked[0];
-    let img = &p.img.image;
-    let outline = detect(p)?;
-    let result = ghosting::percent_signal_ghosting(img, &outline);
-    let title = "ACR percent signal ghosting";
-    let mut overlays = outline_overlays(&outline);
-    let (status, results, lines, failure) = match &result {
+    let one = OneImage::pick(&series, &loaded.skipped, "ghosting")?;
+    let (p, img, outline) = (&one.p, &one.p.img.image, &one.outline);
+    let result = ghosting::percent_signal_ghosting(img, outline);
+    let mut overlays = outline_overlays(outline);
+    let outcome = match &result {
         Ok(g) => {
             overlays.extend(ghosting_overlays(g));
             let bg = |r: &ghosting::GhostRoi| {
@@ -474,9 +536,9 @@ pub fn ghosting(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
                     "reduced": r.reduced,
                 })
             };
-            (
-                verdict(g.psg_percent <= PSG_LIMIT_PERCENT),
-                json!({
+            Outcome {
+                status: verdict(g.psg_percent <= PSG_LIMIT_PERCENT),
+                results: json!({
                     "psg": quantity(g.psg_percent, "%"),
                     "limit": { "max": quantity(PSG_LIMIT_PERCENT, "%"), "basis": "ACR" },
                     "signal_roi": { "roi": roi_json(&g.signal_roi, img), "mean": g.signal.mean },
@@ -486,7 +548,7 @@ pub fn ghosting(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
                     "right": bg(&g.right),
                     "phase_encoding_direction": p.img.meta.phase_encoding_direction,
                 }),
-                vec![
+                lines: vec![
                     format!(
                         "  PSG       {:.3} %  (limit <= {PSG_LIMIT_PERCENT} %)",
                         g.psg_percent
@@ -500,34 +562,11 @@ pub fn ghosting(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
                         g.right.stats.mean
                     ),
                 ],
-                None,
-            )
+                failure: None,
+            }
         }
-        Err(e) => (
-            "failed",
-            Value::Null,
-            vec![format!("  error     {e}")],
-            Some(e.to_string()),
-        ),
+        Err(e) => Outcome::failed(e),
     };
-    let json = json!({
-        "measurement": "ghosting",
-        "method": "ACR percent signal ghosting (large ROI and four background ellipses)",
-        "status": status,
-        "error": failure,
-        "inputs": [p.json()],
-        "skipped": skipped_json(&loaded.skipped),
-        "scanner": scanner_json(p.img),
-        "phantom": phantom_json(img, &outline),
-        "results": results,
-    });
-    let mut text = vec![
-        header_line(title, status),
-        format!("  image     {}", p.label()),
-        format!("  scanner   {}", scanner_text(p.img)),
-        format!("  phantom   {}", phantom_text(img, &outline)),
-    ];
-    text.extend(lines);
     let head = match &result {
         Ok(g) => format!("{}: PSG {:.3} %", p.short(), g.psg_percent),
         Err(_) => format!("{}: ghosting failed", p.short()),
@@ -537,25 +576,27 @@ pub fn ghosting(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
         outline.background - 0.02 * (outline.signal - outline.background),
         outline.background + 0.05 * (outline.signal - outline.background),
     );
-    Ok(QaReport {
-        json,
-        text: text.join("\n"),
-        panels: vec![
-            Panel {
-                image: img.clone(),
-                title: head,
-                overlays: overlays.clone(),
-                window: None,
-            },
-            Panel {
-                image: img.clone(),
-                title: "background x20".into(),
-                overlays,
-                window: Some(window),
-            },
-        ],
-        failure,
-    })
+    let panels = vec![
+        Panel {
+            image: img.clone(),
+            title: head,
+            overlays: overlays.clone(),
+            window: None,
+        },
+        Panel {
+            image: img.clone(),
+            title: "background x20".into(),
+            overlays,
+            window: Some(window),
+        },
+    ];
+    Ok(one.report(
+        "ghosting",
+        "ACR percent signal ghosting (large ROI and four background ellipses)",
+        "ACR percent signal ghosting",
+        outcome,
+        panels,
+    ))
 }
 
 fn ghosting_overlays(g: &Ghosting) -> Vec<Overlay> {
@@ -582,29 +623,14 @@ fn ghosting_overlays(g: &Ghosting) -> Vec<Overlay> {
 pub fn geometry(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
     let loaded = load_inputs(inputs, opts.load)?;
     let series = group_series(loaded.images);
-    if series.len() != 1 {
-        let names: Vec<String> = series.iter().map(|s| describe_series(s)).collect();
-        return Err(Error::Invalid {
-            what: "inputs".into(),
-            message: format!(
-                "geometry takes one ACR series (or one image); got {} series: {}",
-                series.len(),
-                names.join(", ")
-            ),
-        });
-    }
-    let s = &series[0];
-    let picked: Vec<(Picked, usize)> = if s.len() == 1 {
-        vec![(
-            Picked {
-                img: &s[0],
-                acr_slice: None,
-            },
-            4,
-        )]
-    } else {
-        acr_slices(s, &[1, 5])?.into_iter().zip([2, 4]).collect()
-    };
+    let picked = one_series(
+        &series,
+        "geometry takes one ACR series (or one image)",
+        &[1, 5],
+    )?;
+    // Diameters measured: 2 on slice 1 (horizontal, vertical), 4 on slice 5 or the one image.
+    let counts: &[usize] = if picked.len() == 1 { &[4] } else { &[2, 4] };
+    let picked: Vec<(Picked, usize)> = picked.into_iter().zip(counts.iter().copied()).collect();
     let mut measured: Vec<(&Picked, PhantomOutline, Result<Vec<Diameter>>)> = Vec::new();
     for (p, n) in &picked {
         let o = detect(p)?;
@@ -815,16 +841,10 @@ pub fn snr(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
         series.extend(second);
     }
     if series.len() > 2 {
-        let names: Vec<String> = series.iter().map(|s| describe_series(s)).collect();
-        return Err(Error::Invalid {
-            what: "inputs".into(),
-            message: format!(
-                "snr takes one image or series (single-image method) or two (subtraction); got \
-                 {} series: {}",
-                series.len(),
-                names.join(", ")
-            ),
-        });
+        return Err(series_count_error(
+            &series,
+            "snr takes one image or series (single-image method) or two (subtraction)",
+        ));
     }
     let acr = match opts.phantom {
         PhantomKind::Acr => true,

@@ -11,8 +11,8 @@ use crate::stats::{Analysis, BaPair, IccBlock, Results};
 use super::Units;
 use super::figures::{Figure, FigureKind};
 use super::interpret::{
-    ba_percent_reason, ba_reason, between_reason, ci, coef, icc_reason, icc_with_ci, koo_li_form,
-    num, opt, opt_pct, pct_num, pval, unit_label, within_reason,
+    ba_percent_reason, ba_reason, between_reason, ci, coef, cov_texts, icc_reason, icc_with_ci,
+    koo_li_form, num, opt, opt_pct, pct_num, plural, pval, unit_label, with_unit, within_reason,
 };
 use super::summary::headline_rows;
 
@@ -30,15 +30,6 @@ pub fn esc(s: &str) -> String {
         }
     }
     out
-}
-
-/// `n thing(s)`.
-fn plural(n: usize, thing: &str) -> String {
-    if n == 1 {
-        format!("1 {thing}")
-    } else {
-        format!("{n} {thing}s")
-    }
 }
 
 /// A formatted value: undefined ones greyed out, everything escaped.
@@ -62,15 +53,6 @@ fn band_tag(band: Option<String>) -> String {
             )
         }
         None => "<span class=\"undef\">no band (ICC undefined)</span>".into(),
-    }
-}
-
-fn with_unit(s: String, unit: &str) -> String {
-    let u = unit_label(unit);
-    if u.is_empty() || s.starts_with("undefined") {
-        s
-    } else {
-        format!("{s} {u}")
     }
 }
 
@@ -452,6 +434,7 @@ fn variability_section(out: &mut String, r: &Results, units: &Units, figs: &[Fig
         let v = &roi.variability;
         let unit = units.get(&roi.roi).map(String::as_str).unwrap_or("");
         let wr = within_reason(v.n_cells_with_repeats);
+        let [within, between, total] = cov_texts(v);
         let by_site = if v.cov_within_by_site_pct.is_empty() {
             val(&format!("undefined ({wr})"))
         } else {
@@ -483,13 +466,10 @@ fn variability_section(out: &mut String, r: &Results, units: &Units, figs: &[Fig
              <td class=\"num\">{}</td><td class=\"num\">{} ({})</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             esc(&roi.roi),
-            val(&opt_pct(v.cov_within_pct, wr)),
+            val(&within),
             by_site,
-            val(&opt_pct(
-                v.cov_between_pct,
-                between_reason(v.n_units_with_2plus_sites)
-            )),
-            val(&opt_pct(v.cov_total_pct, "zero mean")),
+            val(&between),
+            val(&total),
             val(&with_unit(opt(roi.wsd, wr), unit)),
             roi.wsd_df,
             val(&with_unit(opt(roi.rc, wr), unit)),
@@ -498,20 +478,14 @@ fn variability_section(out: &mut String, r: &Results, units: &Units, figs: &[Fig
         );
     }
     if let Some(p) = &r.pooled_subject_x_roi {
-        let v = &p.variability;
+        let [within, between, total] = cov_texts(&p.variability);
         let _ = writeln!(
             out,
             "<tr><td><em>pooled (subject × ROI)</em></td><td class=\"num\">{}</td><td></td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td></td><td></td><td></td><td></td></tr>",
-            val(&opt_pct(
-                v.cov_within_pct,
-                within_reason(v.n_cells_with_repeats)
-            )),
-            val(&opt_pct(
-                v.cov_between_pct,
-                between_reason(v.n_units_with_2plus_sites)
-            )),
-            val(&opt_pct(v.cov_total_pct, "zero mean")),
+            val(&within),
+            val(&between),
+            val(&total),
         );
     }
     out.push_str("</table></div></section>\n");

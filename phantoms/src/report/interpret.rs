@@ -3,6 +3,7 @@
 //! interpretation of an ICC, judged on its 95 % confidence interval as they advise.
 
 use crate::stats::IccBlock;
+use crate::stats::analysis::Variability;
 use crate::stats::bland_altman::BlandAltman;
 use crate::stats::icc::{IccForm, IccStatus};
 
@@ -124,13 +125,18 @@ pub fn ba_percent_reason(pair: &crate::stats::BaPair) -> String {
     }
 }
 
-/// A percentage number with two decimals (no unit), or `undefined (not finite)`.
-pub fn pct_num(x: f64) -> String {
+/// `x` with `decimals` decimals, or `undefined (not finite)`.
+fn fixed(x: f64, decimals: usize) -> String {
     if x.is_finite() {
-        format!("{x:.2}")
+        format!("{x:.decimals$}")
     } else {
         "undefined (not finite)".into()
     }
+}
+
+/// A percentage number with two decimals (no unit), or `undefined (not finite)`.
+pub fn pct_num(x: f64) -> String {
+    fixed(x, 2)
 }
 
 /// A number with about four significant digits (one decimal at least from 1000 up), or
@@ -153,11 +159,7 @@ pub fn num(x: f64) -> String {
 
 /// An ICC or another unit-free coefficient with three decimals, or `undefined (not finite)`.
 pub fn coef(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.3}")
-    } else {
-        "undefined (not finite)".into()
-    }
+    fixed(x, 3)
 }
 
 /// A p-value: `< 0.001` or three decimals.
@@ -225,11 +227,51 @@ pub fn between_reason(n_units_with_2plus_sites: usize) -> &'static str {
     }
 }
 
+/// The within-site, between-site and total CoV of a block as percentages, each
+/// `undefined (reason)` when not defined.
+pub fn cov_texts(v: &Variability) -> [String; 3] {
+    [
+        opt_pct(v.cov_within_pct, within_reason(v.n_cells_with_repeats)),
+        opt_pct(
+            v.cov_between_pct,
+            between_reason(v.n_units_with_2plus_sites),
+        ),
+        opt_pct(v.cov_total_pct, "zero mean"),
+    ]
+}
+
+/// `n thing(s)`.
+pub fn plural(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
+/// A formatted value followed by the display form of `unit` (none for an undefined value).
+pub fn with_unit(value: String, unit: &str) -> String {
+    let u = unit_label(unit);
+    if u.is_empty() || value.starts_with("undefined") {
+        value
+    } else {
+        format!("{value} {u}")
+    }
+}
+
 /// Display form of a unit label: empty for none or the dimensionless `1`.
 pub fn unit_label(unit: &str) -> &str {
     match unit.trim() {
         "1" => "",
         u => u,
+    }
+}
+
+/// The unit label in parentheses after a space (` (ms)`), for axis titles; empty without one.
+pub fn unit_suffix(unit: &str) -> String {
+    match unit_label(unit) {
+        "" => String::new(),
+        u => format!(" ({u})"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The headline numbers, one row per ROI plus the pooled block: shared by the HTML report's
 //! headline table and `summary.csv` (full precision, empty cells for undefined values).
 
+use crate::stats::analysis::Variability;
 use crate::stats::icc::IccStatus;
 use crate::stats::{Analysis, BaPair, IccBlock, Results};
 use crate::{Error, Result};
@@ -117,12 +118,45 @@ fn ba_max_bias(pairs: &[BaPair]) -> Option<f64> {
     )
 }
 
+/// The fields a per-ROI row and the pooled row compute alike, from the block's variability,
+/// between-site ICCs and Bland–Altman pairs; `wsd`, `rc` and the reference deviation empty.
+fn block_row(
+    roi: String,
+    scope: &'static str,
+    n_subjects: usize,
+    n_sites: usize,
+    v: &Variability,
+    b: &IccBlock,
+    bland_altman: &[BaPair],
+) -> HeadlineRow {
+    let (icc_a1, icc_a1_ci, icc_c1, icc_c1_ci) = icc_fields(b);
+    HeadlineRow {
+        roi,
+        scope,
+        n_subjects,
+        n_sites,
+        cov_within_pct: finite(v.cov_within_pct),
+        cov_between_pct: finite(v.cov_between_pct),
+        cov_total_pct: finite(v.cov_total_pct),
+        wsd: None,
+        rc: None,
+        icc_a1,
+        icc_a1_ci,
+        icc_c1,
+        icc_c1_ci,
+        icc_n_targets_used: b.n_targets_used,
+        icc_status: status_name(b.status),
+        icc_reason: b.reason.clone().unwrap_or_default(),
+        ba_max_abs_bias_pct: ba_max_bias(bland_altman),
+        ref_max_abs_deviation_pct: None,
+        koo_li_band: b.form("ICC(2,1)").and_then(koo_li_form),
+    }
+}
+
 /// One row per ROI (in table order) and, when present, the pooled block last.
 pub fn headline_rows(results: &Results) -> Vec<HeadlineRow> {
     let mut rows = Vec::new();
     for r in &results.per_roi {
-        let b = &r.icc_between_sites;
-        let (icc_a1, icc_a1_ci, icc_c1, icc_c1_ci) = icc_fields(b);
         let ref_dev = results.reference_comparison.as_ref().and_then(|rc| {
             max_abs(
                 rc.per_site_roi
@@ -132,51 +166,30 @@ pub fn headline_rows(results: &Results) -> Vec<HeadlineRow> {
             )
         });
         rows.push(HeadlineRow {
-            roi: r.roi.clone(),
-            scope: "roi",
-            n_subjects: r.n_subjects,
-            n_sites: r.n_sites,
-            cov_within_pct: finite(r.variability.cov_within_pct),
-            cov_between_pct: finite(r.variability.cov_between_pct),
-            cov_total_pct: finite(r.variability.cov_total_pct),
             wsd: finite(r.wsd),
             rc: finite(r.rc),
-            icc_a1,
-            icc_a1_ci,
-            icc_c1,
-            icc_c1_ci,
-            icc_n_targets_used: b.n_targets_used,
-            icc_status: status_name(b.status),
-            icc_reason: b.reason.clone().unwrap_or_default(),
-            ba_max_abs_bias_pct: ba_max_bias(&r.bland_altman),
             ref_max_abs_deviation_pct: ref_dev,
-            koo_li_band: b.form("ICC(2,1)").and_then(koo_li_form),
+            ..block_row(
+                r.roi.clone(),
+                "roi",
+                r.n_subjects,
+                r.n_sites,
+                &r.variability,
+                &r.icc_between_sites,
+                &r.bland_altman,
+            )
         });
     }
     if let Some(p) = &results.pooled_subject_x_roi {
-        let b = &p.icc_between_sites;
-        let (icc_a1, icc_a1_ci, icc_c1, icc_c1_ci) = icc_fields(b);
-        rows.push(HeadlineRow {
-            roi: "pooled".into(),
-            scope: "pooled",
-            n_subjects: results.design.subjects.len(),
-            n_sites: results.design.sites.len(),
-            cov_within_pct: finite(p.variability.cov_within_pct),
-            cov_between_pct: finite(p.variability.cov_between_pct),
-            cov_total_pct: finite(p.variability.cov_total_pct),
-            wsd: None,
-            rc: None,
-            icc_a1,
-            icc_a1_ci,
-            icc_c1,
-            icc_c1_ci,
-            icc_n_targets_used: b.n_targets_used,
-            icc_status: status_name(b.status),
-            icc_reason: b.reason.clone().unwrap_or_default(),
-            ba_max_abs_bias_pct: ba_max_bias(&p.bland_altman),
-            ref_max_abs_deviation_pct: None,
-            koo_li_band: b.form("ICC(2,1)").and_then(koo_li_form),
-        });
+        rows.push(block_row(
+            "pooled".into(),
+            "pooled",
+            results.design.subjects.len(),
+            results.design.sites.len(),
+            &p.variability,
+            &p.icc_between_sites,
+            &p.bland_altman,
+        ));
     }
     rows
 }

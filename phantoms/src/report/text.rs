@@ -5,35 +5,26 @@
 
 use std::fmt::Write;
 
+use crate::stats::analysis::Variability;
 use crate::stats::{Analysis, BaPair, IccBlock};
 
 use super::Units;
 use super::interpret::{
-    ba_percent_reason, ba_reason, between_reason, ci, coef, icc_with_ci, koo_li_form, num, opt,
-    opt_pct, pval, unit_label, within_reason,
+    ba_percent_reason, ba_reason, ci, coef, cov_texts, icc_with_ci, koo_li_form, num, opt, opt_pct,
+    plural, pval, with_unit, within_reason,
 };
-
-fn with_unit(value: String, unit: &str) -> String {
-    let u = unit_label(unit);
-    if u.is_empty() || value.starts_with("undefined") {
-        value
-    } else {
-        format!("{value} {u}")
-    }
-}
-
-/// `n thing(s)`.
-fn plural(n: usize, thing: &str) -> String {
-    if n == 1 {
-        format!("1 {thing}")
-    } else {
-        format!("{n} {thing}s")
-    }
-}
 
 /// A percentage with two decimals, or `undefined (not finite)`.
 fn pct2(x: f64) -> String {
     opt_pct(Some(x), "not finite")
+}
+
+fn cov_line(out: &mut String, v: &Variability) {
+    let [within, between, total] = cov_texts(v);
+    let _ = writeln!(
+        out,
+        "  CoV within-site {within}, between-site {between}, total {total}"
+    );
 }
 
 fn icc_line(out: &mut String, indent: &str, block: &IccBlock) {
@@ -164,16 +155,7 @@ pub fn summary(analysis: &Analysis, units: &Units) -> String {
             r.n_values,
             with_unit(num(r.grand_mean), unit)
         );
-        let _ = writeln!(
-            out,
-            "  CoV within-site {}, between-site {}, total {}",
-            opt_pct(v.cov_within_pct, within_reason(v.n_cells_with_repeats)),
-            opt_pct(
-                v.cov_between_pct,
-                between_reason(v.n_units_with_2plus_sites)
-            ),
-            opt_pct(v.cov_total_pct, "zero mean")
-        );
+        cov_line(&mut out, v);
         if r.wsd.is_some_and(f64::is_finite) {
             let _ = writeln!(
                 out,
@@ -219,22 +201,12 @@ pub fn summary(analysis: &Analysis, units: &Units) -> String {
         }
     }
     if let Some(p) = &results.pooled_subject_x_roi {
-        let v = &p.variability;
         let _ = writeln!(
             out,
             "\nPooled over ROIs (subject x ROI units, unit {}):",
             p.unit
         );
-        let _ = writeln!(
-            out,
-            "  CoV within-site {}, between-site {}, total {}",
-            opt_pct(v.cov_within_pct, within_reason(v.n_cells_with_repeats)),
-            opt_pct(
-                v.cov_between_pct,
-                between_reason(v.n_units_with_2plus_sites)
-            ),
-            opt_pct(v.cov_total_pct, "zero mean")
-        );
+        cov_line(&mut out, &p.variability);
         icc_line(&mut out, "  ", &p.icc_between_sites);
         let _ = writeln!(
             out,

@@ -15,8 +15,8 @@ use crate::stats::bland_altman::BlandAltman;
 use crate::stats::{BaPair, Results};
 
 use super::super::Units;
-use super::super::interpret::{ba_percent_reason, ba_reason, unit_label};
-use super::{Axis, Figure, FigureKind, Plot, font, font_c, perr, render, short, slug};
+use super::super::interpret::{ba_percent_reason, ba_reason, unit_suffix};
+use super::{Axis, Figure, FigureKind, Plot, draw_mesh, font, font_c, perr, render, short, slug};
 
 /// Colour of the bias line and its CI band.
 const BIAS: RGBColor = RGBColor(0x1f, 0x5f, 0xa8);
@@ -87,19 +87,7 @@ fn panel<DB: DrawingBackend>(
         .y_label_area_size(68)
         .build_cartesian_2d(xa.coord(), ya.coord())
         .map_err(perr)?;
-    let (xlab, ylab) = (xa.clone(), ya.clone());
-    chart
-        .configure_mesh()
-        .x_label_formatter(&|v| xlab.label(*v))
-        .y_label_formatter(&|v| ylab.label(*v))
-        .x_desc(x_desc)
-        .y_desc(y_desc)
-        .label_style(font(12))
-        .axis_desc_style(font(13))
-        .bold_line_style(BLACK.mix(0.08))
-        .light_line_style(TRANSPARENT)
-        .draw()
-        .map_err(perr)?;
+    draw_mesh(&mut chart, &xa, &ya, x_desc, y_desc)?;
     let (x0, x1) = (xa.lo, xa.hi);
     let bands = [
         (s.loa_lower_ci95, LOA, 0.10),
@@ -193,12 +181,7 @@ impl Plot for BaPlot<'_> {
         let (w, _) = area.dim_in_pixel();
         let (left, right) = area.split_horizontally(w / 2);
         let (a, b) = (short(&self.pair.site_a, 24), short(&self.pair.site_b, 24));
-        let u = unit_label(&self.unit);
-        let unit = if u.is_empty() {
-            String::new()
-        } else {
-            format!(" ({u})")
-        };
+        let unit = unit_suffix(&self.unit);
         let x_desc = format!("mean of {a} and {b}{unit}");
         let (ya, yb) = (short(&self.pair.site_a, 18), short(&self.pair.site_b, 18));
         panel(

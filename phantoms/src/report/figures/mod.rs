@@ -147,6 +147,29 @@ pub(crate) fn font_c<C: Color>(size: u32, c: &C) -> TextStyle<'static> {
     style
 }
 
+/// Draws the mesh of `chart` in the report's style: tick labels from the axes `x` and `y`, the
+/// axis descriptions, faint major grid lines and no minor ones.
+pub(crate) fn draw_mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Ticked, Ticked>>,
+    x: &Axis,
+    y: &Axis,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<(), String> {
+    chart
+        .configure_mesh()
+        .x_label_formatter(&|v| x.label(*v))
+        .y_label_formatter(&|v| y.label(*v))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(font(12))
+        .axis_desc_style(font(13))
+        .bold_line_style(BLACK.mix(0.08))
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(perr)
+}
+
 /// `s` cut to `n` characters with an ellipsis.
 pub(crate) fn short(s: &str, n: usize) -> String {
     if s.chars().count() <= n {

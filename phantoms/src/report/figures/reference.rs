@@ -10,8 +10,8 @@ use crate::Result;
 use crate::stats::Results;
 
 use super::super::Units;
-use super::super::interpret::unit_label;
-use super::{Axis, Figure, FigureKind, Plot, colour, font, perr, render, short};
+use super::super::interpret::unit_suffix;
+use super::{Axis, Figure, FigureKind, Plot, Ticked, colour, draw_mesh, font, perr, render, short};
 
 struct Point {
     site: usize,
@@ -35,6 +35,25 @@ impl RefPlot {
     }
 }
 
+/// A chart of one panel on `area` with axes `x` and `y`, its mesh drawn.
+fn panel_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x: &Axis,
+    y: &Axis,
+    x_desc: &str,
+    y_desc: &str,
+) -> Result<ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>, String> {
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .margin_right(18)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x.coord(), y.coord())
+        .map_err(perr)?;
+    draw_mesh(&mut chart, x, y, x_desc, y_desc)?;
+    Ok(chart)
+}
+
 impl Plot for RefPlot {
     fn size(&self) -> (u32, u32) {
         (1200, 540)
@@ -47,12 +66,7 @@ impl Plot for RefPlot {
         let (w, _) = area.dim_in_pixel();
         let (left, right) = area.split_horizontally(w / 2);
         let log = self.log();
-        let u = unit_label(&self.unit);
-        let unit = if u.is_empty() {
-            String::new()
-        } else {
-            format!(" ({u})")
-        };
+        let unit = unit_suffix(&self.unit);
         let make = |values: &[f64]| {
             if log {
                 Axis::auto(values, 0.05, 1.0)
@@ -65,26 +79,13 @@ impl Plot for RefPlot {
         let mut both: Vec<f64> = self.points.iter().map(|p| p.reference).collect();
         both.extend(self.points.iter().map(|p| p.mean));
         let ax = make(&both);
-        let mut chart = ChartBuilder::on(&left)
-            .margin(10)
-            .margin_right(18)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(ax.coord(), ax.coord())
-            .map_err(perr)?;
-        let (l1, l2) = (ax.clone(), ax.clone());
-        chart
-            .configure_mesh()
-            .x_label_formatter(&|v| l1.label(*v))
-            .y_label_formatter(&|v| l2.label(*v))
-            .x_desc(format!("reference{unit}"))
-            .y_desc(format!("site mean{unit}"))
-            .label_style(font(12))
-            .axis_desc_style(font(13))
-            .bold_line_style(BLACK.mix(0.08))
-            .light_line_style(TRANSPARENT)
-            .draw()
-            .map_err(perr)?;
+        let mut chart = panel_chart(
+            &left,
+            &ax,
+            &ax,
+            &format!("reference{unit}"),
+            &format!("site mean{unit}"),
+        )?;
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(ax.lo, ax.lo), (ax.hi, ax.hi)],
@@ -128,26 +129,13 @@ impl Plot for RefPlot {
             .collect();
         devs.push(0.0);
         let ya = Axis::linear(devs, 0.1);
-        let mut chart = ChartBuilder::on(&right)
-            .margin(10)
-            .margin_right(18)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(xa.coord(), ya.coord())
-            .map_err(perr)?;
-        let (l1, l2) = (xa.clone(), ya.clone());
-        chart
-            .configure_mesh()
-            .x_label_formatter(&|v| l1.label(*v))
-            .y_label_formatter(&|v| l2.label(*v))
-            .x_desc(format!("reference{unit}"))
-            .y_desc("100 (site mean − reference) / reference (%)")
-            .label_style(font(12))
-            .axis_desc_style(font(13))
-            .bold_line_style(BLACK.mix(0.08))
-            .light_line_style(TRANSPARENT)
-            .draw()
-            .map_err(perr)?;
+        let mut chart = panel_chart(
+            &right,
+            &xa,
+            &ya,
+            &format!("reference{unit}"),
+            "100 (site mean − reference) / reference (%)",
+        )?;
         chart
             .draw_series(std::iter::once(PathElement::new(
                 vec![(xa.lo, 0.0), (xa.hi, 0.0)],
