@@ -6,7 +6,7 @@
 //!   differences side by side.
 //! - [`cov`]: between-site CoV per ROI, within-site CoV next to it.
 //! - [`forest`]: ICC(A,1) and ICC(C,1) with 95 % CIs per ROI over the Koo & Li bands.
-//! - [`reference`]: measured site means against reference values, and their deviation.
+//! - [`reference`](mod@reference): measured site means against reference values, and their deviation.
 
 pub mod bland_altman;
 pub mod cov;
