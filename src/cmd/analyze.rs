@@ -11,7 +11,7 @@ use clap::Args;
 /// Arguments of `accord analyze`.
 #[derive(Args)]
 pub struct AnalyzeArgs {
-    /// Long-format measurement table (CSV): subject,site,session,roi,value[,ref_value][,unit].
+    /// Long-format measurement table (CSV): `subject,site,session,roi,value[,ref_value][,unit]`.
     pub table: PathBuf,
     /// Print the analysis as one JSON object instead of the human summary.
     #[arg(long)]
