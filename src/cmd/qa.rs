@@ -13,7 +13,9 @@ use clap::{Args, Subcommand, ValueEnum};
 #[derive(Subcommand)]
 pub enum QaCommand {
     /// Signal-to-noise ratio: two images (or series) by NEMA subtraction plus smoothing on each;
-    /// one by the single-image smoothing method. ACR series use slice 7.
+    /// one by the single-image smoothing method; every image also by the NEMA single-image
+    /// background method (0.655 S / SD of air; flagged where its single-channel magnitude
+    /// assumption fails). ACR series use slice 7.
     Snr(SnrArgs),
     /// ACR percent integral uniformity on slice 7 (limit >= 87.5 % below 3 T, >= 82 % at 3 T).
     Uniformity(QaArgs),

@@ -58,6 +58,16 @@ pub struct ImageMeta {
     pub slice_thickness_mm: Option<f64>,
     /// In-plane Phase Encoding Direction (0018,1312): `ROW` or `COL`.
     pub phase_encoding_direction: Option<String>,
+    /// Image Type (0008,0008) values, e.g. `ORIGINAL`, `PRIMARY`, `M`, `NORM`; empty if absent.
+    pub image_type: Vec<String>,
+    /// Receive Coil Name (0018,1250), else Siemens' coil string (0051,100F), e.g. `HE1-4;NE1,2`.
+    pub receive_coil: Option<String>,
+    /// Transmit Coil Name (0018,1251).
+    pub transmit_coil: Option<String>,
+    /// In-plane parallel imaging (acceleration) factor: Parallel Reduction Factor In-plane
+    /// (0018,9069), else GE's ASSET R factor (0043,1083), else Siemens' `sPat.lAccelFactPE`
+    /// (CSA series header); 1 means no parallel imaging.
+    pub parallel_factor: Option<f64>,
     /// Rows (0028,0010).
     pub rows: usize,
     /// Columns (0028,0011).
@@ -281,6 +291,15 @@ pub fn load_image(path: &Path, options: LoadOptions) -> Result<DicomImage> {
         averages: float(&obj, tags::NUMBER_OF_AVERAGES),
         slice_thickness_mm: float(&obj, tags::SLICE_THICKNESS),
         phase_encoding_direction: string(&obj, tags::IN_PLANE_PHASE_ENCODING_DIRECTION),
+        image_type: obj
+            .get(tags::IMAGE_TYPE)
+            .and_then(|e| e.to_multi_str().ok())
+            .map(|v| v.iter().map(|s| s.trim().to_string()).collect())
+            .unwrap_or_default(),
+        receive_coil: string(&obj, tags::RECEIVE_COIL_NAME)
+            .or_else(|| private_string(&obj, 0x0051, 0x0F, "SIEMENS MR HEADER")),
+        transmit_coil: string(&obj, tags::TRANSMIT_COIL_NAME),
+        parallel_factor: parallel_factor(&obj),
         rows,
         columns,
         rescale_slope: slope,
@@ -292,6 +311,50 @@ pub fn load_image(path: &Path, options: LoadOptions) -> Result<DicomImage> {
         image,
         meta,
     })
+}
+
+/// The private element `(group, xx el)` of the block that `creator` reserved, if present.
+fn private_element(
+    obj: &DefaultDicomObject,
+    group: u16,
+    el: u16,
+    creator: &str,
+) -> Option<dicom_object::Tag> {
+    (0x10u16..=0xFF).find_map(|block| {
+        let c = string(obj, dicom_object::Tag(group, block))?;
+        (c == creator).then_some(dicom_object::Tag(group, (block << 8) | el))
+    })
+}
+
+fn private_string(obj: &DefaultDicomObject, group: u16, el: u16, creator: &str) -> Option<String> {
+    string(obj, private_element(obj, group, el, creator)?)
+}
+
+/// In-plane parallel imaging factor from the standard attribute or the GE / Siemens private
+/// headers (see [`ImageMeta::parallel_factor`]).
+fn parallel_factor(obj: &DefaultDicomObject) -> Option<f64> {
+    if let Some(f) = float(obj, tags::PARALLEL_REDUCTION_FACTOR_IN_PLANE) {
+        return Some(f);
+    }
+    // GE: ASSET R factors "phase\slice" (1 = off).
+    if let Some(t) = private_element(obj, 0x0043, 0x83, "GEMS_PARM_01")
+        && let Some(f) = float(obj, t)
+    {
+        return Some(f);
+    }
+    // Siemens: the protocol text in the CSA series header holds `sPat.lAccelFactPE = 2`.
+    let t = private_element(obj, 0x0029, 0x20, "SIEMENS CSA HEADER")?;
+    let bytes = obj.get(t)?.to_bytes().ok()?;
+    let key = b"sPat.lAccelFactPE";
+    let at = bytes.windows(key.len()).position(|w| w == key)? + key.len();
+    let rest: String = bytes[at..]
+        .iter()
+        .take(32)
+        .map(|&b| b as char)
+        .skip_while(|c| c.is_whitespace() || *c == '=')
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    rest.parse().ok()
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -379,6 +442,10 @@ mod tests {
             averages: None,
             slice_thickness_mm: None,
             phase_encoding_direction: None,
+            image_type: Vec::new(),
+            receive_coil: None,
+            transmit_coil: None,
+            parallel_factor: None,
             rows: 1,
             columns: 1,
             rescale_slope: 1.0,

@@ -168,7 +168,15 @@ pub fn render_png(panels: &[Panel], figure: &str) -> Result<Vec<u8>> {
                                     map(((x0 + width) as f64 - 0.5, (y0 + height) as f64 - 0.5));
                                 root.draw(&Rectangle::new([a, b], style))
                                     .map_err(|e| plot_err(&e))?;
-                                (b.0 + 3, a.1)
+                                // Beside the rectangle, or inside it where that would leave
+                                // the panel (about 7 px per character).
+                                let text_w = 7 * label.as_ref().map_or(0, |l| l.len()) as i32;
+                                let right = ox as i32 + (p.image.cols() as f64 * s) as i32;
+                                if b.0 + 3 + text_w > right {
+                                    (a.0 + 3, a.1 + 2)
+                                } else {
+                                    (b.0 + 3, a.1)
+                                }
                             }
                             Roi::Circle { cx, cy, r } => {
                                 let pts = ellipse_points(cx, cy, r, r, &map);

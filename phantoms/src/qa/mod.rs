@@ -1,6 +1,7 @@
 //! Image-based phantom QA on DICOM images, as hazen does it (ACR large phantom and MagNET flood
 //! field): SNR (NEMA two-image subtraction and McCann single-image smoothing, with hazen's
-//! normalised SNR), ACR percent integral uniformity and percent signal ghosting on slice 7, and
+//! normalised SNR, plus the NEMA single-image background-noise method, which hazen does not
+//! have), ACR percent integral uniformity and percent signal ghosting on slice 7, and
 //! ACR geometric accuracy (phantom diameters on slices 1 and 5 vs 190 mm).
 //!
 //! Layers: [`image`] and [`roi`] are the data the algorithms take; [`phantom`] finds the

@@ -17,7 +17,7 @@ use super::ghosting::{self, Ghosting};
 use super::image::Image;
 use super::phantom::{PhantomOutline, detect_phantom};
 use super::roi::Roi;
-use super::snr::{self, NormalisationInputs, SnrMeasurement};
+use super::snr::{self, BackgroundSnr, NormalisationInputs, PhaseEncoding, SnrMeasurement};
 use super::uniformity::{self, Uniformity};
 use crate::{Error, Result};
 
@@ -781,9 +781,36 @@ fn normalisation(img: &DicomImage) -> Result<NormalisationInputs> {
     })
 }
 
-/// `(json, normalised value or None, text)` of a measured SNR with `img`'s normalisation.
-fn snr_block(m: &SnrMeasurement, header: &DicomImage, img: &Image) -> (Value, String) {
+/// The SNR `value` with `header`'s hazen normalisation: JSON fields `snr`, `normalised_snr` and
+/// `normalisation`, and the text `value  (normalised ...)`.
+fn snr_values(value: f64, header: &DicomImage) -> (serde_json::Map<String, Value>, String) {
     let norm = normalisation(header).and_then(|p| Ok((p, snr::normalisation_factor(&p)?)));
+    let (norm_json, norm_value, norm_text) = match &norm {
+        Ok((p, f)) => (
+            serde_json::to_value(NormalisationJson {
+                factor: *f,
+                inputs: *p,
+            })
+            .unwrap_or(Value::Null),
+            quantity(value * f, "1"),
+            format!("normalised {:.2}", value * f),
+        ),
+        Err(e) => (
+            json!({ "error": e.to_string() }),
+            Value::Null,
+            format!("normalised: not available ({e})"),
+        ),
+    };
+    let mut map = serde_json::Map::new();
+    map.insert("status".into(), json!("measured"));
+    map.insert("snr".into(), quantity(value, "1"));
+    map.insert("normalised_snr".into(), norm_value);
+    map.insert("normalisation".into(), norm_json);
+    (map, format!("{value:.2}  ({norm_text})"))
+}
+
+/// `(json, text)` of a measured SNR with `header`'s normalisation; ROIs are on `img`.
+fn snr_block(m: &SnrMeasurement, header: &DicomImage, img: &Image) -> (Value, String) {
     let rois: Vec<Value> = m
         .rois
         .iter()
@@ -796,31 +823,187 @@ fn snr_block(m: &SnrMeasurement, header: &DicomImage, img: &Image) -> (Value, St
             })
         })
         .collect();
-    let (norm_json, norm_value, norm_text) = match &norm {
-        Ok((p, f)) => (
-            serde_json::to_value(NormalisationJson {
-                factor: *f,
-                inputs: *p,
-            })
-            .unwrap_or(Value::Null),
-            quantity(m.snr * f, "1"),
-            format!("normalised {:.2}", m.snr * f),
-        ),
-        Err(e) => (
-            json!({ "error": e.to_string() }),
-            Value::Null,
-            format!("normalised: not available ({e})"),
-        ),
+    let (mut map, text) = snr_values(m.snr, header);
+    map.insert("rois".into(), Value::Array(rois));
+    (Value::Object(map), text)
+}
+
+const BACKGROUND_METHOD: &str = "NEMA MS 1 single image: SNR = 0.655 S / SD(air)";
+
+/// The NEMA single-image (background noise) SNR of one image: signal ROI, background ROIs and
+/// measurement, or why it could not be made (with the corners that had no room).
+struct BackgroundOutcome {
+    placement: Option<snr::BackgroundPlacement>,
+    result: Result<BackgroundSnr>,
+}
+
+fn measure_background(
+    p: &Picked,
+    outline: &PhantomOutline,
+    centre: (f64, f64),
+) -> BackgroundOutcome {
+    let img = &p.img.image;
+    let pe = PhaseEncoding::from_dicom(p.img.meta.phase_encoding_direction.as_deref());
+    let signal_roi = match snr::nema_signal_roi(outline, centre) {
+        Ok(r) => r,
+        Err(e) => {
+            return BackgroundOutcome {
+                placement: None,
+                result: Err(e),
+            };
+        }
     };
-    (
-        json!({
-            "snr": quantity(m.snr, "1"),
-            "normalised_snr": norm_value,
-            "normalisation": norm_json,
-            "rois": rois,
-        }),
-        format!("{:.2}  ({norm_text})", m.snr),
-    )
+    let placement = snr::background_rois(img, outline, pe);
+    let result = snr::snr_background(img, &signal_roi, &placement.rois).map_err(|e| {
+        if placement.skipped.is_empty() {
+            e
+        } else {
+            Error::Invalid {
+                what: "SNR (background)".into(),
+                message: format!("{e}; {}", placement.skipped.join("; ")),
+            }
+        }
+    });
+    BackgroundOutcome {
+        placement: Some(placement),
+        result,
+    }
+}
+
+/// JSON, text line(s) and overlays of a background SNR outcome for image `p` with phantom
+/// `outline`.
+fn background_block(
+    p: &Picked,
+    outline: &PhantomOutline,
+    o: &BackgroundOutcome,
+) -> (Value, Vec<String>, Vec<Overlay>) {
+    let (img, meta) = (&p.img.image, &p.img.meta);
+    let pe = PhaseEncoding::from_dicom(meta.phase_encoding_direction.as_deref());
+    let header = snr::BackgroundHeader {
+        receive_coil: meta.receive_coil.clone(),
+        transmit_coil: meta.transmit_coil.clone(),
+        parallel_factor: meta.parallel_factor,
+        image_type: meta.image_type.clone(),
+    };
+    let skipped = o
+        .placement
+        .as_ref()
+        .map(|pl| pl.skipped.clone())
+        .unwrap_or_default();
+    let name = p.short();
+    match &o.result {
+        Ok(m) => {
+            let flags = snr::background_flags(m, &header);
+            let names = o
+                .placement
+                .as_ref()
+                .map(|pl| pl.names.clone())
+                .unwrap_or_default();
+            let rois: Vec<Value> = m
+                .background_rois
+                .iter()
+                .zip(&m.background)
+                .zip(&names)
+                .map(|((r, s), corner)| {
+                    json!({
+                        "corner": corner,
+                        "roi": roi_json(r, img),
+                        "mean": s.mean,
+                        "sd": s.sd,
+                        "pixels": s.pixels,
+                    })
+                })
+                .collect();
+            let (mut map, t) = snr_values(m.snr, p.img);
+            let fraction = m.signal.pixels as f64 / outline.area_px.max(1) as f64;
+            let fields = json!({
+                "file": p.img.path.display().to_string(),
+                "method": BACKGROUND_METHOD,
+                "rayleigh_factor": snr::RAYLEIGH_SD_FACTOR,
+                "signal_roi": {
+                    "roi": roi_json(&m.signal_roi, img),
+                    "mean": m.signal.mean,
+                    "sd": m.signal.sd,
+                    "fraction_of_phantom_area": fraction,
+                },
+                "background_rois": rois,
+                "skipped_corners": skipped,
+                "phase_encoding": pe,
+                "background_pixels": m.background_pixels,
+                "background_mean": m.background_mean,
+                "background_sd": m.background_sd,
+                "noise_sigma": m.noise_sigma,
+                "mean_to_sd": { "value": m.mean_to_sd, "rayleigh": snr::RAYLEIGH_MEAN_TO_SD },
+                "negative_pixels": m.negative_pixels,
+                "zero_pixels": m.zero_pixels,
+                "header": header,
+                "assumption": snr::BACKGROUND_ASSUMPTION,
+                "flagged": !flags.is_empty(),
+                "flags": flags,
+            });
+            if let Value::Object(f) = fields {
+                map.extend(f);
+            }
+            let mut lines = vec![
+                format!("  background {name:<10} {t}"),
+                format!(
+                    "{:23}0.655 x S {:.1} ({:.0} % of the phantom) / SD(air) {:.2} ({} px in {} corners)",
+                    "",
+                    m.signal.mean,
+                    100.0 * fraction,
+                    m.background_sd,
+                    m.background_pixels,
+                    m.background_rois.len()
+                ),
+            ];
+            if flags.is_empty() {
+                lines.push(format!(
+                    "{:23}air mean/SD {:.2} (Rayleigh {}): consistent with single-channel magnitude noise",
+                    "",
+                    m.mean_to_sd,
+                    snr::RAYLEIGH_MEAN_TO_SD
+                ));
+            } else {
+                for f in &flags {
+                    lines.push(format!("{:23}FLAGGED: {f}", ""));
+                }
+            }
+            let mut overlays = vec![Overlay::Roi {
+                roi: m.signal_roi,
+                colour: Colour::Magenta,
+                label: Some(format!("S {:.0}", m.signal.mean)),
+            }];
+            for (r, s) in m.background_rois.iter().zip(&m.background) {
+                overlays.push(Overlay::Roi {
+                    roi: *r,
+                    colour: Colour::Cyan,
+                    label: Some(format!("sd {:.1}", s.sd)),
+                });
+            }
+            (Value::Object(map), lines, overlays)
+        }
+        Err(e) => (
+            json!({
+                "file": p.img.path.display().to_string(),
+                "status": "failed",
+                "error": e.to_string(),
+                "method": BACKGROUND_METHOD,
+                "skipped_corners": skipped,
+                "phase_encoding": pe,
+                "header": header,
+            }),
+            vec![format!("  background {name:<10} failed: {e}")],
+            o.placement
+                .iter()
+                .flat_map(|pl| &pl.rois)
+                .map(|r| Overlay::Roi {
+                    roi: *r,
+                    colour: Colour::Cyan,
+                    label: None,
+                })
+                .collect(),
+        ),
+    }
 }
 
 fn same_slice(a: &DicomImage, b: &DicomImage) -> bool {
@@ -912,19 +1095,22 @@ pub fn snr(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
             Err(e) => {
                 text.push(format!("  subtraction           failed: {e}"));
                 failure = Some(e.to_string());
-                json!({ "error": e.to_string() })
+                json!({ "status": "failed", "error": e.to_string() })
             }
         }
     } else {
         Value::Null
     };
     let mut smoothing = Vec::new();
+    let mut background = Vec::new();
+    let mut background_text = Vec::new();
+    let mut background_results = Vec::new();
     let mut image_panels = Vec::new();
     for (p, o) in picked.iter().zip(&outlines) {
         let img = &p.img.image;
         let rois = snr::five_rois(img, centre_of(o));
         let mut overlays = outline_overlays(o);
-        overlays.extend(snr_overlays(&rois));
+        let mut title = Vec::new();
         match snr::snr_smoothing(img, &rois, kernel) {
             Ok(m) => {
                 let (mut j, t) = snr_block(&m, p.img, img);
@@ -933,22 +1119,49 @@ pub fn snr(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
                     map.insert("kernel_px".into(), json!(kernel));
                 }
                 text.push(format!("  smoothing {:<11} {t}", p.short()));
-                image_panels.push(Panel {
-                    image: img.clone(),
-                    title: format!("{}: SNR {:.1} (smoothing)", p.short(), m.snr),
-                    overlays,
-                    window: None,
-                });
+                title.push(format!("smoothing {:.1}", m.snr));
                 smoothing.push(j);
             }
             Err(e) => {
                 text.push(format!("  smoothing {:<11} failed: {e}", p.short()));
                 failure.get_or_insert_with(|| e.to_string());
-                smoothing.push(
-                    json!({ "file": p.img.path.display().to_string(), "error": e.to_string() }),
-                );
+                title.push("smoothing failed".into());
+                smoothing.push(json!({
+                    "file": p.img.path.display().to_string(),
+                    "status": "failed",
+                    "error": e.to_string(),
+                }));
             }
         }
+        // NEMA single-image background method: reported on its own; its failure (too little
+        // air) does not fail the hazen-comparable methods above.
+        let bg = measure_background(p, o, centre_of(o));
+        let (j, lines, bg_overlays) = background_block(p, o, &bg);
+        title.push(match &bg.result {
+            Ok(m) => format!("background {:.1}", m.snr),
+            Err(_) => "background failed".into(),
+        });
+        background.push(j);
+        background_text.extend(lines);
+        background_results.push(bg.result);
+        overlays.extend(bg_overlays);
+        overlays.extend(snr_overlays(&rois));
+        image_panels.push(Panel {
+            image: img.clone(),
+            title: format!("{}: {}", p.short(), title.join(", ")),
+            overlays,
+            window: None,
+        });
+    }
+    text.extend(background_text);
+    // The difference image shows whether the noise in air matches the noise in the phantom.
+    if let (Some(diff), Some(Ok(m))) = (panels.first_mut(), background_results.first()) {
+        diff.overlays
+            .extend(m.background_rois.iter().map(|r| Overlay::Roi {
+                roi: *r,
+                colour: Colour::Cyan,
+                label: None,
+            }));
     }
     image_panels.append(&mut panels);
     let panels = image_panels;
@@ -958,9 +1171,9 @@ pub fn snr(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
         "no_limit"
     };
     let method = if picked.len() == 2 {
-        "NEMA two-image subtraction and single-image smoothing (McCann 2013)"
+        "NEMA two-image subtraction, single-image smoothing (McCann 2013) and NEMA single-image background noise"
     } else {
-        "single-image smoothing (McCann 2013)"
+        "single-image smoothing (McCann 2013) and NEMA single-image background noise"
     };
     let json = json!({
         "measurement": "snr",
@@ -978,6 +1191,7 @@ pub fn snr(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
             "subtraction": subtraction,
             "smoothing": smoothing,
             "smoothing_kernel_px": kernel,
+            "background": background,
         },
     });
     let mut head = vec![header_line(
@@ -1000,6 +1214,10 @@ pub fn snr(inputs: &[PathBuf], opts: &QaOptions) -> Result<QaReport> {
     for n in &notes {
         head.push(format!("  note      {n}"));
     }
+    head.push(format!(
+        "  note      background method {}",
+        snr::BACKGROUND_ASSUMPTION
+    ));
     Ok(QaReport {
         json,
         text: head.join("\n"),
