@@ -1,2 +1,21 @@
-//! Pulseq sequences for Accord: events, system limits, builders, timing checks and `.seq`
-//! read/write. The crate is created with the workspace; its contents arrive with the Pulseq issue.
+//! Pulseq sequences for Accord: the data model (integer-nanosecond time, event libraries with
+//! ids as in the file, decompressed shapes, extensions) and the `.seq` reader for formats
+//! 1.2.0 – 1.5.x. Writer, builders, timing checks and k-space come later.
+
+pub mod error;
+pub mod events;
+pub mod read;
+pub mod sequence;
+pub mod shape;
+pub mod signature;
+pub mod time;
+
+pub use error::{Result, SeqError};
+pub use events::{
+    AdcEvent, ArbGrad, ExtensionNode, ExtensionSpec, Gradient, Label, RfEvent, RfShim, SoftDelay,
+    TrapGrad, Trigger,
+};
+pub use read::{read_bytes, read_file, read_str};
+pub use sequence::{Block, DefValue, Sequence, Signature, Version};
+pub use shape::{Shape, decompress};
+pub use time::{Nanos, Rasters};

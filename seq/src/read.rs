@@ -1,0 +1,965 @@
+//! The `.seq` reader (formats 1.2.0 – 1.5.x): line tokens with `nom`, a section state machine,
+//! then cross-reference checks, shape decompression, block durations and the signature.
+//! Algorithms here work on text; [`read_file`] is the only function that touches the disk.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use nom::Parser;
+use nom::bytes::complete::{take_till1, take_while1};
+use nom::character::complete::{char, space1};
+use nom::combinator::all_consuming;
+use nom::multi::separated_list1;
+use nom::number::complete::double;
+use nom::sequence::delimited;
+
+use crate::error::{Result, SeqError};
+use crate::events::{
+    AdcEvent, ArbGrad, ExtensionNode, ExtensionSpec, Gradient, Label, RfEvent, RfShim, SoftDelay,
+    TrapGrad, Trigger,
+};
+use crate::sequence::{Block, DefValue, Sequence, Signature, Version};
+use crate::shape::{Shape, decompress};
+use crate::signature::{is_md5_hex, md5_hex, signed_part};
+use crate::time::Nanos;
+
+type NomErr<'a> = nom::error::Error<&'a str>;
+
+/// `[NAME]` → `NAME`.
+fn section_header(line: &str) -> Option<&str> {
+    all_consuming(delimited(
+        char::<&str, NomErr>('['),
+        take_while1(|c| c != ']'),
+        char(']'),
+    ))
+    .parse(line)
+    .ok()
+    .map(|(_, name)| name)
+}
+
+/// White-space separated tokens of a trimmed, non-empty line.
+fn tokens(line: &str) -> Vec<&str> {
+    let tok = take_till1(|c: char| c.is_whitespace());
+    match all_consuming(separated_list1(space1::<&str, NomErr>, tok)).parse(line) {
+        Ok((_, t)) => t,
+        Err(_) => line.split_whitespace().collect(),
+    }
+}
+
+/// A token as a number (exponent forms, `-0`, integers).
+fn number(tok: &str) -> Option<f64> {
+    all_consuming(double::<&str, NomErr>)
+        .parse(tok)
+        .ok()
+        .map(|(_, v)| v)
+}
+
+/// Leading decimal digits of a token (`1post1` → 1).
+fn leading_uint(tok: &str) -> Option<u32> {
+    let digits: &str = tok
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap_or("");
+    digits.parse().ok()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ext {
+    Triggers,
+    LabelSet,
+    LabelInc,
+    SoftDelays,
+    Rotations,
+    RfShims,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sec {
+    Preamble,
+    Version,
+    Definitions,
+    Blocks,
+    Rf,
+    Gradients,
+    Trap,
+    Adc,
+    Delays,
+    Extensions,
+    Extension(Ext),
+    Shapes,
+    Signature,
+}
+
+/// A packed shape waiting for decompression.
+struct RawShape {
+    line: usize,
+    num: Option<usize>,
+    values: Vec<f64>,
+}
+
+/// Parser state.
+#[derive(Default)]
+struct Reader {
+    seq: Sequence,
+    major: Option<(u32, usize)>,
+    minor: Option<u32>,
+    revision: Option<(u32, String)>,
+    block_lines: Vec<(usize, i64)>,
+    event_lines: HashMap<(&'static str, u32), usize>,
+    ext_node_lines: BTreeMap<u32, usize>,
+    shapes: BTreeMap<u32, RawShape>,
+    current_shape: Option<u32>,
+    unknown_ext_counts: Vec<(String, u32, usize, usize)>,
+    signature_line: Option<usize>,
+    sig_type: Option<String>,
+    sig_hash: Option<String>,
+}
+
+fn field_count(line: usize, sec: &str, toks: &[&str], expected: &[usize]) -> Result<()> {
+    if expected.contains(&toks.len()) {
+        return Ok(());
+    }
+    let exp = expected
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(" or ");
+    Err(SeqError::at(
+        line,
+        format!("{sec} row has {} fields, expected {exp}", toks.len()),
+    ))
+}
+
+fn nums(line: usize, sec: &str, toks: &[&str]) -> Result<Vec<f64>> {
+    toks.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            number(t).ok_or_else(|| {
+                SeqError::at(line, format!("{sec} field {} '{t}' is not a number", i + 1))
+            })
+        })
+        .collect()
+}
+
+fn int(line: usize, sec: &str, what: &str, v: f64) -> Result<i64> {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 9e15 {
+        Ok(v as i64)
+    } else {
+        Err(SeqError::at(
+            line,
+            format!("{sec} {what} {v} is not an integer"),
+        ))
+    }
+}
+
+fn id(line: usize, sec: &str, what: &str, v: f64) -> Result<u32> {
+    let i = int(line, sec, what, v)?;
+    u32::try_from(i).map_err(|_| {
+        SeqError::at(
+            line,
+            format!("{sec} {what} {v} is not a valid id (0 or positive)"),
+        )
+    })
+}
+
+fn us(v: f64) -> Nanos {
+    Nanos::from_us_f64(v)
+}
+
+impl Reader {
+    fn version_number(&self, line: usize, sec: &str) -> Result<u64> {
+        match &self.seq.version {
+            Some(v) => Ok(v.number()),
+            None => Err(SeqError::at(
+                line,
+                format!("{sec} before a complete [VERSION]"),
+            )),
+        }
+    }
+
+    fn finish_version(&mut self) -> Result<()> {
+        if self.seq.version.is_some() {
+            return Ok(());
+        }
+        if let (Some((major, line)), Some(minor), Some((revision, raw))) =
+            (self.major, self.minor, self.revision.clone())
+        {
+            let v = Version {
+                major,
+                minor,
+                revision,
+                revision_raw: raw,
+            };
+            if v.number() < 1_002_000 {
+                return Err(SeqError::at(
+                    line,
+                    format!("format {v} is older than 1.2.0 (unsupported)"),
+                ));
+            }
+            self.seq.version = Some(v);
+        }
+        Ok(())
+    }
+
+    fn insert<T>(
+        warnings: &mut Vec<String>,
+        map: &mut BTreeMap<u32, T>,
+        line: usize,
+        sec: &str,
+        key: u32,
+        v: T,
+    ) {
+        if map.insert(key, v).is_some() {
+            warnings.push(format!(
+                "line {line}: {sec} id {key} defined twice; the last one is kept"
+            ));
+        }
+    }
+
+    fn line(&mut self, sec: Sec, n: usize, t: &str) -> Result<()> {
+        let toks = tokens(t);
+        match sec {
+            Sec::Preamble => {
+                return Err(SeqError::at(n, format!("'{t}' outside any section")));
+            }
+            Sec::Version => {
+                field_count(n, "[VERSION]", &toks, &[2])?;
+                let v = leading_uint(toks[1]).ok_or_else(|| {
+                    SeqError::at(
+                        n,
+                        format!("[VERSION] {} '{}' is not a number", toks[0], toks[1]),
+                    )
+                })?;
+                match toks[0] {
+                    "major" => self.major = Some((v, n)),
+                    "minor" => self.minor = Some(v),
+                    "revision" => self.revision = Some((v, toks[1].to_string())),
+                    k => self
+                        .seq
+                        .warnings
+                        .push(format!("line {n}: [VERSION] key '{k}' ignored")),
+                }
+            }
+            Sec::Definitions => {
+                let key = toks[0].to_string();
+                let rest = t[toks[0].len()..].trim();
+                let vals: Vec<Option<f64>> = toks[1..].iter().map(|x| number(x)).collect();
+                let value = if !vals.is_empty() && vals.iter().all(Option::is_some) {
+                    let v: Vec<f64> = vals.into_iter().flatten().collect();
+                    if v.len() == 1 {
+                        DefValue::Number(v[0])
+                    } else {
+                        DefValue::List(v)
+                    }
+                } else {
+                    DefValue::Text(rest.to_string())
+                };
+                if let Some(slot) = self.seq.definitions.iter_mut().find(|(k, _)| *k == key) {
+                    slot.1 = value;
+                } else {
+                    self.seq.definitions.push((key, value));
+                }
+            }
+            Sec::Blocks => {
+                let vn = self.version_number(n, "[BLOCKS]")?;
+                let cols = if vn <= 1_002_001 { 7 } else { 8 };
+                field_count(n, "[BLOCKS]", &toks, &[cols])?;
+                let v = nums(n, "[BLOCKS]", &toks)?;
+                let s = "[BLOCKS]";
+                let second = int(n, s, "duration/delay", v[1])?;
+                if second < 0 {
+                    return Err(SeqError::at(
+                        n,
+                        format!("[BLOCKS] negative duration/delay {second}"),
+                    ));
+                }
+                let b = Block {
+                    id: id(n, s, "id", v[0])?,
+                    duration: Nanos::ZERO,
+                    delay_id: if vn < 1_004_000 { second as u32 } else { 0 },
+                    rf: id(n, s, "rf", v[2])?,
+                    gx: id(n, s, "gx", v[3])?,
+                    gy: id(n, s, "gy", v[4])?,
+                    gz: id(n, s, "gz", v[5])?,
+                    adc: id(n, s, "adc", v[6])?,
+                    ext: if cols == 8 { id(n, s, "ext", v[7])? } else { 0 },
+                };
+                self.seq.blocks.push(b);
+                self.block_lines.push((n, second));
+            }
+            Sec::Rf => {
+                let vn = self.version_number(n, "[RF]")?;
+                let s = "[RF]";
+                let rf = if vn >= 1_005_000 {
+                    field_count(n, s, &toks, &[12])?;
+                    let v = nums(n, s, &toks[..11])?;
+                    let u = toks[11];
+                    let use_ = u
+                        .chars()
+                        .next()
+                        .filter(|c| "eripsou".contains(*c) && u.len() == 1);
+                    let use_ = use_.ok_or_else(|| {
+                        SeqError::at(n, format!("[RF] use '{u}' is not one of e r i s p o u"))
+                    })?;
+                    RfEvent {
+                        amp: v[1],
+                        mag_id: id(n, s, "mag_id", v[2])?,
+                        phase_id: id(n, s, "phase_id", v[3])?,
+                        time_id: int(n, s, "time_id", v[4])?,
+                        center: Some(us(v[5])),
+                        delay: us(v[6]),
+                        freq_ppm: v[7],
+                        phase_ppm: v[8],
+                        freq: v[9],
+                        phase: v[10],
+                        use_,
+                    }
+                } else {
+                    let new = vn >= 1_004_000;
+                    field_count(n, s, &toks, &[if new { 8 } else { 7 }])?;
+                    let v = nums(n, s, &toks)?;
+                    let o = usize::from(new);
+                    RfEvent {
+                        amp: v[1],
+                        mag_id: id(n, s, "mag_id", v[2])?,
+                        phase_id: id(n, s, "phase_id", v[3])?,
+                        time_id: if new { int(n, s, "time_id", v[4])? } else { 0 },
+                        center: None,
+                        delay: us(v[4 + o]),
+                        freq_ppm: 0.0,
+                        phase_ppm: 0.0,
+                        freq: v[5 + o],
+                        phase: v[6 + o],
+                        use_: 'u',
+                    }
+                };
+                let key = id(n, s, "id", number(toks[0]).unwrap_or(f64::NAN))?;
+                self.event_lines.insert(("rf", key), n);
+                Self::insert(&mut self.seq.warnings, &mut self.seq.rf, n, s, key, rf);
+            }
+            Sec::Gradients => {
+                let vn = self.version_number(n, "[GRADIENTS]")?;
+                let s = "[GRADIENTS]";
+                let cols = if vn >= 1_005_000 {
+                    7
+                } else if vn >= 1_004_000 {
+                    5
+                } else {
+                    4
+                };
+                field_count(n, s, &toks, &[cols])?;
+                let v = nums(n, s, &toks)?;
+                let g = match cols {
+                    7 => ArbGrad {
+                        amp: v[1],
+                        first: Some(v[2]),
+                        last: Some(v[3]),
+                        shape_id: id(n, s, "shape_id", v[4])?,
+                        time_id: int(n, s, "time_id", v[5])?,
+                        delay: us(v[6]),
+                    },
+                    5 => ArbGrad {
+                        amp: v[1],
+                        first: None,
+                        last: None,
+                        shape_id: id(n, s, "shape_id", v[2])?,
+                        time_id: int(n, s, "time_id", v[3])?,
+                        delay: us(v[4]),
+                    },
+                    _ => ArbGrad {
+                        amp: v[1],
+                        first: None,
+                        last: None,
+                        shape_id: id(n, s, "shape_id", v[2])?,
+                        time_id: 0,
+                        delay: us(v[3]),
+                    },
+                };
+                let key = id(n, s, "id", v[0])?;
+                self.event_lines.insert(("grad", key), n);
+                let map = &mut self.seq.grad;
+                Self::insert(&mut self.seq.warnings, map, n, s, key, Gradient::Arb(g));
+            }
+            Sec::Trap => {
+                let s = "[TRAP]";
+                field_count(n, s, &toks, &[6])?;
+                let v = nums(n, s, &toks)?;
+                let g = TrapGrad {
+                    amp: v[1],
+                    rise: us(v[2]),
+                    flat: us(v[3]),
+                    fall: us(v[4]),
+                    delay: us(v[5]),
+                };
+                let key = id(n, s, "id", v[0])?;
+                self.event_lines.insert(("grad", key), n);
+                let map = &mut self.seq.grad;
+                Self::insert(&mut self.seq.warnings, map, n, s, key, Gradient::Trap(g));
+            }
+            Sec::Adc => {
+                let vn = self.version_number(n, "[ADC]")?;
+                let s = "[ADC]";
+                let new = vn >= 1_005_000;
+                field_count(n, s, &toks, &[if new { 9 } else { 6 }])?;
+                let v = nums(n, s, &toks)?;
+                let num = int(n, s, "num", v[1])?;
+                let num = u64::try_from(num)
+                    .map_err(|_| SeqError::at(n, format!("[ADC] negative sample count {num}")))?;
+                let a = if new {
+                    AdcEvent {
+                        num,
+                        dwell: Nanos(v[2].round() as i64),
+                        delay: us(v[3]),
+                        freq_ppm: v[4],
+                        phase_ppm: v[5],
+                        freq: v[6],
+                        phase: v[7],
+                        phase_id: id(n, s, "phase_id", v[8])?,
+                    }
+                } else {
+                    AdcEvent {
+                        num,
+                        dwell: Nanos(v[2].round() as i64),
+                        delay: us(v[3]),
+                        freq_ppm: 0.0,
+                        phase_ppm: 0.0,
+                        freq: v[4],
+                        phase: v[5],
+                        phase_id: 0,
+                    }
+                };
+                let key = id(n, s, "id", v[0])?;
+                self.event_lines.insert(("adc", key), n);
+                Self::insert(&mut self.seq.warnings, &mut self.seq.adc, n, s, key, a);
+            }
+            Sec::Delays => {
+                let s = "[DELAYS]";
+                field_count(n, s, &toks, &[2])?;
+                let v = nums(n, s, &toks)?;
+                let key = id(n, s, "id", v[0])?;
+                Self::insert(
+                    &mut self.seq.warnings,
+                    &mut self.seq.delays,
+                    n,
+                    s,
+                    key,
+                    us(v[1]),
+                );
+            }
+            Sec::Extensions => {
+                let s = "[EXTENSIONS]";
+                field_count(n, s, &toks, &[4])?;
+                let v = nums(n, s, &toks)?;
+                let node = ExtensionNode {
+                    type_id: id(n, s, "type", v[1])?,
+                    ref_id: id(n, s, "ref", v[2])?,
+                    next: id(n, s, "next", v[3])?,
+                };
+                let key = id(n, s, "id", v[0])?;
+                self.ext_node_lines.insert(key, n);
+                Self::insert(
+                    &mut self.seq.warnings,
+                    &mut self.seq.extensions,
+                    n,
+                    s,
+                    key,
+                    node,
+                );
+            }
+            Sec::Extension(kind) => self.extension_line(kind, n, &toks)?,
+            Sec::Shapes => {
+                let key = toks[0].to_ascii_lowercase();
+                if toks.len() == 2 && (key == "shape_id") {
+                    let v = number(toks[1]).unwrap_or(f64::NAN);
+                    let sid = id(n, "[SHAPES]", "shape_id", v)?;
+                    if self.shapes.contains_key(&sid) {
+                        return Err(SeqError::at(
+                            n,
+                            format!("[SHAPES] shape_id {sid} defined twice"),
+                        ));
+                    }
+                    self.shapes.insert(
+                        sid,
+                        RawShape {
+                            line: n,
+                            num: None,
+                            values: Vec::new(),
+                        },
+                    );
+                    self.current_shape = Some(sid);
+                } else if toks.len() == 2 && (key == "num_samples" || key == "num_uncompressed") {
+                    let cur = self.current_shape.and_then(|c| self.shapes.get_mut(&c));
+                    let cur =
+                        cur.ok_or_else(|| SeqError::at(n, "[SHAPES] num_samples before shape_id"))?;
+                    let v = number(toks[1]).unwrap_or(f64::NAN);
+                    let num = int(n, "[SHAPES]", "num_samples", v)?;
+                    cur.num = Some(usize::try_from(num).map_err(|_| {
+                        SeqError::at(n, format!("[SHAPES] negative num_samples {num}"))
+                    })?);
+                } else {
+                    let v = nums(n, "[SHAPES]", &toks)?;
+                    let cur = self.current_shape.and_then(|c| self.shapes.get_mut(&c));
+                    let cur =
+                        cur.ok_or_else(|| SeqError::at(n, "[SHAPES] sample before shape_id"))?;
+                    if cur.num.is_none() {
+                        return Err(SeqError::at(n, "[SHAPES] sample before num_samples"));
+                    }
+                    cur.values.extend(v);
+                }
+            }
+            Sec::Signature => {
+                field_count(n, "[SIGNATURE]", &toks, &[2])?;
+                match toks[0].to_ascii_lowercase().as_str() {
+                    "type" => {
+                        if !toks[1].eq_ignore_ascii_case("md5") {
+                            return Err(SeqError::at(
+                                n,
+                                format!("[SIGNATURE] type '{}' is not md5", toks[1]),
+                            ));
+                        }
+                        self.sig_type = Some(toks[1].to_ascii_lowercase());
+                    }
+                    "hash" => {
+                        if !is_md5_hex(toks[1]) {
+                            return Err(SeqError::at(
+                                n,
+                                format!("[SIGNATURE] hash '{}' is not 32 hex digits", toks[1]),
+                            ));
+                        }
+                        self.sig_hash = Some(toks[1].to_ascii_lowercase());
+                    }
+                    k => return Err(SeqError::at(n, format!("[SIGNATURE] unknown key '{k}'"))),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn extension_line(&mut self, kind: Ext, n: usize, toks: &[&str]) -> Result<()> {
+        let w = &mut self.seq.warnings;
+        match kind {
+            Ext::Triggers => {
+                let s = "TRIGGERS";
+                field_count(n, s, toks, &[5])?;
+                let v = nums(n, s, toks)?;
+                let t = Trigger {
+                    trigger_type: int(n, s, "type", v[1])?,
+                    channel: int(n, s, "channel", v[2])?,
+                    delay: us(v[3]),
+                    duration: us(v[4]),
+                };
+                let key = id(n, s, "id", v[0])?;
+                Self::insert(w, &mut self.seq.triggers, n, s, key, t);
+            }
+            Ext::LabelSet | Ext::LabelInc => {
+                let s = if kind == Ext::LabelSet {
+                    "LABELSET"
+                } else {
+                    "LABELINC"
+                };
+                field_count(n, s, toks, &[3])?;
+                let v = nums(n, s, &toks[..2])?;
+                let l = Label {
+                    value: int(n, s, "value", v[1])?,
+                    label: toks[2].to_string(),
+                };
+                let key = id(n, s, "id", v[0])?;
+                let map = if kind == Ext::LabelSet {
+                    &mut self.seq.labelset
+                } else {
+                    &mut self.seq.labelinc
+                };
+                Self::insert(w, map, n, s, key, l);
+            }
+            Ext::SoftDelays => {
+                let s = "DELAYS";
+                field_count(n, s, toks, &[5])?;
+                let v = nums(n, s, &toks[..4])?;
+                let d = SoftDelay {
+                    num_id: int(n, s, "num_id", v[1])?,
+                    offset: us(v[2]),
+                    factor: v[3],
+                    hint: toks[4].to_string(),
+                };
+                let key = id(n, s, "id", v[0])?;
+                Self::insert(w, &mut self.seq.soft_delays, n, s, key, d);
+            }
+            Ext::Rotations => {
+                let s = "ROTATIONS";
+                field_count(n, s, toks, &[5])?;
+                let v = nums(n, s, toks)?;
+                let key = id(n, s, "id", v[0])?;
+                Self::insert(
+                    w,
+                    &mut self.seq.rotations,
+                    n,
+                    s,
+                    key,
+                    [v[1], v[2], v[3], v[4]],
+                );
+            }
+            Ext::RfShims => {
+                let s = "RF_SHIMS";
+                let v = nums(n, s, toks)?;
+                let nch = if v.len() >= 2 {
+                    int(n, s, "n_chan", v[1])?
+                } else {
+                    -1
+                };
+                if nch < 0 || v.len() != 2 + 2 * nch as usize {
+                    return Err(SeqError::at(
+                        n,
+                        format!("RF_SHIMS row has {} fields, expected 2 + 2·n_chan", v.len()),
+                    ));
+                }
+                let channels = v[2..].chunks(2).map(|c| (c[0], c[1])).collect();
+                let key = id(n, s, "id", v[0])?;
+                Self::insert(w, &mut self.seq.rf_shims, n, s, key, RfShim { channels });
+            }
+            Ext::Unknown => {
+                if let Some(last) = self.unknown_ext_counts.last_mut() {
+                    last.3 += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn start_extension(&mut self, n: usize, toks: &[&str]) -> Result<Sec> {
+        field_count(n, "extension header", toks, &[3])?;
+        let type_id = id(
+            n,
+            "extension",
+            "type id",
+            number(toks[2]).unwrap_or(f64::NAN),
+        )?;
+        let name = toks[1].to_string();
+        let kind = match name.as_str() {
+            "TRIGGERS" => Ext::Triggers,
+            "LABELSET" => Ext::LabelSet,
+            "LABELINC" => Ext::LabelInc,
+            "DELAYS" => Ext::SoftDelays,
+            "ROTATIONS" => Ext::Rotations,
+            "RF_SHIMS" => Ext::RfShims,
+            _ => Ext::Unknown,
+        };
+        if kind == Ext::Unknown {
+            self.unknown_ext_counts.push((name.clone(), type_id, n, 0));
+        }
+        if self
+            .seq
+            .extension_specs
+            .iter()
+            .any(|s| s.type_id == type_id)
+        {
+            return Err(SeqError::at(
+                n,
+                format!("extension type id {type_id} declared twice"),
+            ));
+        }
+        self.seq.extension_specs.push(ExtensionSpec {
+            name,
+            type_id,
+            known: kind != Ext::Unknown,
+        });
+        Ok(Sec::Extension(kind))
+    }
+
+    fn finish(mut self, bytes: &[u8], n_lines: usize) -> Result<Sequence> {
+        self.finish_version()?;
+        let version = self.seq.version.clone().ok_or_else(|| {
+            SeqError::invalid("no complete [VERSION] section (major, minor, revision)")
+        })?;
+        let vn = version.number();
+        let seq = &mut self.seq;
+
+        // Rasters.
+        let raster = |seq: &Sequence, key: &str, default: Nanos| match seq.definition(key) {
+            Some(DefValue::Number(x)) if *x > 0.0 => Nanos::from_secs_f64(*x),
+            _ => default,
+        };
+        let d = seq.rasters;
+        seq.rasters.grad = raster(seq, "GradientRasterTime", d.grad);
+        seq.rasters.rf = raster(seq, "RadiofrequencyRasterTime", d.rf);
+        seq.rasters.adc = raster(seq, "AdcRasterTime", d.adc);
+        seq.rasters.block = raster(seq, "BlockDurationRaster", d.block);
+        if vn >= 1_004_000 {
+            for key in [
+                "GradientRasterTime",
+                "RadiofrequencyRasterTime",
+                "AdcRasterTime",
+                "BlockDurationRaster",
+            ] {
+                if seq.definition(key).is_none() {
+                    seq.warnings.push(format!(
+                        "required definition {key} missing; the default is used"
+                    ));
+                }
+            }
+        }
+
+        // Shapes.
+        for (sid, raw) in std::mem::take(&mut self.shapes) {
+            let num = raw.num.ok_or_else(|| {
+                SeqError::at(raw.line, format!("[SHAPES] shape {sid} has no num_samples"))
+            })?;
+            let samples = decompress(&raw.values, num, vn < 1_004_000)
+                .map_err(|m| SeqError::at(raw.line, format!("[SHAPES] shape {sid}: {m}")))?;
+            seq.shapes.insert(sid, Shape { samples });
+        }
+
+        // Event → shape references.
+        let missing = |line: usize, what: &str, eid: u32, field: &str, sid: u32| {
+            SeqError::at(
+                line,
+                format!("{what} id {eid}: {field} {sid} is not defined in [SHAPES]"),
+            )
+        };
+        let lines = &self.event_lines;
+        for (eid, rf) in &seq.rf {
+            let l = lines[&("rf", *eid)];
+            for (field, sid) in [("mag_id", rf.mag_id), ("phase_id", rf.phase_id)] {
+                if !seq.shapes.contains_key(&sid) {
+                    return Err(missing(l, "[RF]", *eid, field, sid));
+                }
+            }
+            if rf.time_id > 0 && !seq.shapes.contains_key(&(rf.time_id as u32)) {
+                return Err(missing(l, "[RF]", *eid, "time_id", rf.time_id as u32));
+            }
+            if rf.time_id < 0 {
+                return Err(SeqError::at(
+                    l,
+                    format!("[RF] id {eid}: negative time_id {}", rf.time_id),
+                ));
+            }
+        }
+        for (eid, g) in &seq.grad {
+            if let Gradient::Arb(a) = g {
+                let l = lines[&("grad", *eid)];
+                if !seq.shapes.contains_key(&a.shape_id) {
+                    return Err(missing(l, "[GRADIENTS]", *eid, "shape_id", a.shape_id));
+                }
+                if a.time_id > 0 && !seq.shapes.contains_key(&(a.time_id as u32)) {
+                    return Err(missing(l, "[GRADIENTS]", *eid, "time_id", a.time_id as u32));
+                }
+                if a.time_id < -1 {
+                    let m = format!(
+                        "[GRADIENTS] id {eid}: time_id {} (only -1, 0 or a shape id)",
+                        a.time_id
+                    );
+                    return Err(SeqError::at(l, m));
+                }
+            }
+        }
+        for (eid, a) in &seq.adc {
+            if a.phase_id != 0 && !seq.shapes.contains_key(&a.phase_id) {
+                return Err(missing(
+                    lines[&("adc", *eid)],
+                    "[ADC]",
+                    *eid,
+                    "phase_id",
+                    a.phase_id,
+                ));
+            }
+        }
+
+        // Extension nodes.
+        for (nid, node) in &seq.extensions {
+            let l = self.ext_node_lines[nid];
+            if node.next != 0 && !seq.extensions.contains_key(&node.next) {
+                return Err(SeqError::at(
+                    l,
+                    format!("[EXTENSIONS] node {nid}: next {} is not defined", node.next),
+                ));
+            }
+            let Some(spec) = seq.extension_spec(node.type_id) else {
+                return Err(SeqError::at(
+                    l,
+                    format!(
+                        "[EXTENSIONS] node {nid}: type {} has no `extension NAME {}` specification",
+                        node.type_id, node.type_id
+                    ),
+                ));
+            };
+            let present = match spec.name.as_str() {
+                "TRIGGERS" => seq.triggers.contains_key(&node.ref_id),
+                "LABELSET" => seq.labelset.contains_key(&node.ref_id),
+                "LABELINC" => seq.labelinc.contains_key(&node.ref_id),
+                "DELAYS" => seq.soft_delays.contains_key(&node.ref_id),
+                "ROTATIONS" => seq.rotations.contains_key(&node.ref_id),
+                "RF_SHIMS" => seq.rf_shims.contains_key(&node.ref_id),
+                _ => true,
+            };
+            if !present {
+                return Err(SeqError::at(
+                    l,
+                    format!(
+                        "[EXTENSIONS] node {nid}: {} object {} is not defined",
+                        spec.name, node.ref_id
+                    ),
+                ));
+            }
+        }
+        let required: Vec<String> = match seq.definition("RequiredExtensions") {
+            Some(DefValue::Text(t)) => t.split_whitespace().map(str::to_string).collect(),
+            _ => Vec::new(),
+        };
+        for (name, type_id, line, count) in &self.unknown_ext_counts {
+            if required.contains(name) {
+                return Err(SeqError::at(
+                    *line,
+                    format!("extension {name} is listed in RequiredExtensions but not supported"),
+                ));
+            }
+            seq.warnings.push(format!(
+                "line {line}: unknown extension {name} (type {type_id}) skipped ({count} objects)"
+            ));
+        }
+
+        // Blocks: references and durations.
+        for (b, (l, _)) in seq.blocks.clone().iter().zip(&self.block_lines) {
+            let refs: [(&str, u32, bool); 7] = [
+                ("rf", b.rf, seq.rf.contains_key(&b.rf)),
+                ("gx", b.gx, seq.grad.contains_key(&b.gx)),
+                ("gy", b.gy, seq.grad.contains_key(&b.gy)),
+                ("gz", b.gz, seq.grad.contains_key(&b.gz)),
+                ("adc", b.adc, seq.adc.contains_key(&b.adc)),
+                ("ext", b.ext, seq.extensions.contains_key(&b.ext)),
+                ("delay", b.delay_id, seq.delays.contains_key(&b.delay_id)),
+            ];
+            for (what, eid, ok) in refs {
+                if eid != 0 && !ok {
+                    return Err(SeqError::at(
+                        *l,
+                        format!("[BLOCKS] block {}: {what} event {eid} is not defined", b.id),
+                    ));
+                }
+            }
+        }
+        let durations: Vec<Nanos> = seq
+            .blocks
+            .iter()
+            .zip(&self.block_lines)
+            .map(|(b, (_, second))| {
+                if vn >= 1_004_000 {
+                    seq.rasters.block * *second
+                } else {
+                    seq.events_duration(b)
+                }
+            })
+            .collect();
+        for (b, d) in seq.blocks.iter_mut().zip(durations) {
+            b.duration = d;
+        }
+
+        // Signature.
+        if let Some(l) = self.signature_line {
+            let (Some(kind), Some(hash)) = (self.sig_type.take(), self.sig_hash.take()) else {
+                return Err(SeqError::at(
+                    l,
+                    "[SIGNATURE] needs both `Type md5` and `Hash <32 hex digits>`",
+                ));
+            };
+            let computed = md5_hex(signed_part(bytes).unwrap_or(bytes));
+            let matches = computed == hash;
+            if !matches {
+                seq.warnings.push(format!(
+                    "line {l}: signature {hash} does not match the md5 of the file ({computed})"
+                ));
+            }
+            seq.signature = Some(Signature {
+                kind,
+                hash,
+                computed,
+                matches,
+            });
+        }
+        let _ = n_lines;
+        Ok(self.seq)
+    }
+}
+
+/// Reads a `.seq` text.
+pub fn read_str(text: &str) -> Result<Sequence> {
+    read_bytes(text.as_bytes())
+}
+
+/// Reads `.seq` bytes (ASCII/UTF-8; LF or CRLF line ends).
+pub fn read_bytes(bytes: &[u8]) -> Result<Sequence> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        SeqError::at(line, "the file is not valid UTF-8 text")
+    })?;
+    let mut r = Reader::default();
+    let mut sec = Sec::Preamble;
+    let mut n_lines = 0;
+    for (i, raw) in text.split('\n').enumerate() {
+        let n = i + 1;
+        n_lines = n;
+        let t = raw.trim();
+        if t.is_empty() || t.starts_with('#') {
+            if t.is_empty() && sec == Sec::Shapes {
+                r.current_shape = None;
+            }
+            continue;
+        }
+        if sec == Sec::Version && section_header(t).is_some() {
+            r.finish_version()?;
+        }
+        if let Some(name) = section_header(t) {
+            sec = match name {
+                "VERSION" => Sec::Version,
+                "DEFINITIONS" => Sec::Definitions,
+                "BLOCKS" => Sec::Blocks,
+                "RF" => Sec::Rf,
+                "GRADIENTS" => Sec::Gradients,
+                "TRAP" => Sec::Trap,
+                "ADC" => Sec::Adc,
+                "DELAYS" => {
+                    if r.seq
+                        .version
+                        .as_ref()
+                        .is_some_and(|v| v.number() >= 1_004_000)
+                    {
+                        return Err(SeqError::at(
+                            n,
+                            "[DELAYS] is not allowed from format 1.4 on",
+                        ));
+                    }
+                    Sec::Delays
+                }
+                "EXTENSIONS" => Sec::Extensions,
+                "SHAPES" => Sec::Shapes,
+                "SIGNATURE" => {
+                    r.signature_line = Some(n);
+                    Sec::Signature
+                }
+                other => return Err(SeqError::at(n, format!("unknown section [{other}]"))),
+            };
+            r.current_shape = None;
+            continue;
+        }
+        let first = t.split_whitespace().next().unwrap_or("");
+        if first == "extension" && sec != Sec::Signature {
+            sec = r.start_extension(n, &tokens(t))?;
+            continue;
+        }
+        r.line(sec, n, t)?;
+    }
+    r.finish(bytes, n_lines)
+}
+
+/// Reads a `.seq` file; errors name the file.
+pub fn read_file(path: impl AsRef<Path>) -> Result<Sequence> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| SeqError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_bytes(&bytes).map_err(|e| e.with_file(path))
+}

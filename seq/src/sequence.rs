@@ -1,0 +1,234 @@
+//! The in-memory sequence: version, definitions, blocks and event libraries, ids as in the file.
+
+use std::collections::BTreeMap;
+
+use crate::events::{
+    AdcEvent, ExtensionNode, ExtensionSpec, Gradient, Label, RfEvent, RfShim, SoftDelay, Trigger,
+};
+use crate::shape::Shape;
+use crate::time::{Nanos, Rasters};
+
+/// The `[VERSION]` of a file, with the raw tokens kept (e.g. revision `1post1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// Major number.
+    pub major: u32,
+    /// Minor number.
+    pub minor: u32,
+    /// Revision number (leading digits of the token).
+    pub revision: u32,
+    /// The raw revision token as written.
+    pub revision_raw: String,
+}
+
+impl Version {
+    /// `1_000_000·major + 1000·minor + revision`, the number readers compare.
+    pub fn number(&self) -> u64 {
+        1_000_000 * self.major as u64 + 1000 * self.minor as u64 + self.revision as u64
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.revision_raw)
+    }
+}
+
+/// A `[DEFINITIONS]` value as the reference readers parse it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefValue {
+    /// One numeric token.
+    Number(f64),
+    /// Several numeric tokens.
+    List(Vec<f64>),
+    /// Anything else: the trimmed text.
+    Text(String),
+}
+
+/// One block (`[BLOCKS]` row). Event ids are as in the file; 0 means none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    /// Block id.
+    pub id: u32,
+    /// Duration: from the file (1.4+) or computed from the events and `[DELAYS]` (<1.4).
+    pub duration: Nanos,
+    /// `[DELAYS]` id (files < 1.4; 0 = none).
+    pub delay_id: u32,
+    /// RF event id.
+    pub rf: u32,
+    /// Gradient id on x.
+    pub gx: u32,
+    /// Gradient id on y.
+    pub gy: u32,
+    /// Gradient id on z.
+    pub gz: u32,
+    /// ADC event id.
+    pub adc: u32,
+    /// Head of the extension list (0 = none).
+    pub ext: u32,
+}
+
+/// The `[SIGNATURE]` section and its verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    /// Hash type (`md5`).
+    pub kind: String,
+    /// Hash as written (lower case).
+    pub hash: String,
+    /// md5 of the bytes before the newline preceding `[SIGNATURE]`.
+    pub computed: String,
+    /// Whether `hash` equals `computed`.
+    pub matches: bool,
+}
+
+/// A Pulseq sequence as read from a `.seq` file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sequence {
+    /// File format version.
+    pub version: Option<Version>,
+    /// Definitions in file order.
+    pub definitions: Vec<(String, DefValue)>,
+    /// Rasters in effect (definitions, else defaults).
+    pub rasters: Rasters,
+    /// Blocks in execution order.
+    pub blocks: Vec<Block>,
+    /// RF library.
+    pub rf: BTreeMap<u32, RfEvent>,
+    /// Gradient library (trapezoids and arbitrary, one id space).
+    pub grad: BTreeMap<u32, Gradient>,
+    /// ADC library.
+    pub adc: BTreeMap<u32, AdcEvent>,
+    /// `[DELAYS]` library (<1.4).
+    pub delays: BTreeMap<u32, Nanos>,
+    /// Shapes, decompressed.
+    pub shapes: BTreeMap<u32, Shape>,
+    /// Extension list nodes.
+    pub extensions: BTreeMap<u32, ExtensionNode>,
+    /// Declared extension specifications in file order.
+    pub extension_specs: Vec<ExtensionSpec>,
+    /// LABELSET objects.
+    pub labelset: BTreeMap<u32, Label>,
+    /// LABELINC objects.
+    pub labelinc: BTreeMap<u32, Label>,
+    /// TRIGGERS objects.
+    pub triggers: BTreeMap<u32, Trigger>,
+    /// ROTATIONS quaternions `[q0, qx, qy, qz]` as written (not normalised).
+    pub rotations: BTreeMap<u32, [f64; 4]>,
+    /// Soft delays (1.5 `extension DELAYS`).
+    pub soft_delays: BTreeMap<u32, SoftDelay>,
+    /// RF shims (1.5.1).
+    pub rf_shims: BTreeMap<u32, RfShim>,
+    /// The signature, if present.
+    pub signature: Option<Signature>,
+    /// Non-fatal findings (unknown extensions, signature mismatch, ...).
+    pub warnings: Vec<String>,
+}
+
+impl Sequence {
+    /// A definition by key.
+    pub fn definition(&self, key: &str) -> Option<&DefValue> {
+        self.definitions
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Sum of the block durations.
+    pub fn total_duration(&self) -> Nanos {
+        self.blocks.iter().map(|b| b.duration).sum()
+    }
+
+    /// The extension spec of a numeric type id.
+    pub fn extension_spec(&self, type_id: u32) -> Option<&ExtensionSpec> {
+        self.extension_specs.iter().find(|s| s.type_id == type_id)
+    }
+
+    /// The extension nodes of the list starting at `head` (cycle-safe).
+    pub fn extension_list(&self, head: u32) -> Vec<ExtensionNode> {
+        let mut out = Vec::new();
+        let mut id = head;
+        while id != 0 && out.len() <= self.extensions.len() {
+            match self.extensions.get(&id) {
+                Some(n) => {
+                    out.push(*n);
+                    id = n.next;
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Duration of an RF event: delay + shape duration (no system ringdown).
+    pub fn rf_duration(&self, rf: &RfEvent) -> Nanos {
+        let dt = self.rasters.rf;
+        let n = self.shapes.get(&rf.mag_id).map_or(0, |s| s.samples.len());
+        let shape = if rf.time_id > 0 {
+            let last = self.shape_last(rf.time_id as u32);
+            dt * (last - 1e-9).ceil().max(0.0) as i64
+        } else {
+            dt * n as i64
+        };
+        rf.delay + shape
+    }
+
+    /// Duration of a gradient event: delay + its length.
+    pub fn grad_duration(&self, g: &Gradient) -> Nanos {
+        match g {
+            Gradient::Trap(t) => t.delay + t.rise + t.flat + t.fall,
+            Gradient::Arb(a) => {
+                let dt = self.rasters.grad;
+                let n = self.shapes.get(&a.shape_id).map_or(0, |s| s.samples.len()) as i64;
+                let len = match a.time_id {
+                    0 => dt * n,
+                    -1 => Nanos(dt.0 * (n + 1) / 2),
+                    t if t > 0 => Nanos((self.shape_last(t as u32) * dt.0 as f64).round() as i64),
+                    _ => Nanos::ZERO,
+                };
+                a.delay + len
+            }
+        }
+    }
+
+    /// Duration of an ADC event: delay + num·dwell (no system dead time).
+    pub fn adc_duration(&self, a: &AdcEvent) -> Nanos {
+        a.delay + a.dwell * a.num as i64
+    }
+
+    fn shape_last(&self, id: u32) -> f64 {
+        self.shapes
+            .get(&id)
+            .and_then(|s| s.samples.last().copied())
+            .unwrap_or(0.0)
+    }
+
+    /// Duration a block's events need (max of their ends, incl. `[DELAYS]` and triggers).
+    pub fn events_duration(&self, b: &Block) -> Nanos {
+        let mut d = Nanos::ZERO;
+        if let Some(x) = self.delays.get(&b.delay_id) {
+            d = d.max(*x);
+        }
+        if let Some(rf) = self.rf.get(&b.rf) {
+            d = d.max(self.rf_duration(rf));
+        }
+        for g in [b.gx, b.gy, b.gz] {
+            if let Some(g) = self.grad.get(&g) {
+                d = d.max(self.grad_duration(g));
+            }
+        }
+        if let Some(a) = self.adc.get(&b.adc) {
+            d = d.max(self.adc_duration(a));
+        }
+        for node in self.extension_list(b.ext) {
+            if self
+                .extension_spec(node.type_id)
+                .is_some_and(|s| s.name == "TRIGGERS")
+            {
+                if let Some(t) = self.triggers.get(&node.ref_id) {
+                    d = d.max(t.delay + t.duration);
+                }
+            }
+        }
+        d
+    }
+}

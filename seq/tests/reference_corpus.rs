@@ -1,0 +1,318 @@
+//! Reads every file of the Pulseq reference corpus (`tests/data/pulseq/`) and compares Accord's
+//! values with pypulseq 1.5.0.post1's (the `<name>.json` next to each `.seq`, schema
+//! `pulseq-ref/1`). Tolerances follow the corpus README: ids and counts exact, times 1e-9 s.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use accord_seq::{DefValue, Sequence, read_file};
+use serde_json::Value;
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/pulseq")
+}
+
+fn corpus() -> Vec<(String, PathBuf, Value)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(corpus_dir()).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "seq") {
+            let j = p.with_extension("json");
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
+            out.push((p.file_stem().unwrap().to_string_lossy().into_owned(), p, v));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Per-field tallies: (checked, passed) and the failure messages.
+#[derive(Default)]
+struct Tally {
+    fields: BTreeMap<&'static str, (usize, usize)>,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn check(
+        &mut self,
+        file: &str,
+        field: &'static str,
+        ok: bool,
+        detail: impl FnOnce() -> String,
+    ) {
+        let e = self.fields.entry(field).or_default();
+        e.0 += 1;
+        if ok {
+            e.1 += 1;
+        } else {
+            self.failures.push(format!("{file}: {field}: {}", detail()));
+        }
+    }
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol
+}
+
+fn count(seq: &Sequence, f: impl Fn(&accord_seq::Block) -> bool) -> u64 {
+    seq.blocks.iter().filter(|b| f(b)).count() as u64
+}
+
+/// Definitions pypulseq adds with its defaults when a file lacks them.
+const RASTER_KEYS: [&str; 4] = [
+    "GradientRasterTime",
+    "RadiofrequencyRasterTime",
+    "AdcRasterTime",
+    "BlockDurationRaster",
+];
+
+fn compare(name: &str, seq: &Sequence, j: &Value, t: &mut Tally) {
+    // Signature (computed by the corpus script, present even where pypulseq could not read).
+    let sig = &j["signature"];
+    let present = sig["present"].as_bool().unwrap();
+    t.check(
+        name,
+        "signature.present",
+        seq.signature.is_some() == present,
+        || format!("accord {} vs {present}", seq.signature.is_some()),
+    );
+    if let (Some(m), Some(s)) = (sig["matches"].as_bool(), &seq.signature) {
+        t.check(name, "signature.matches", s.matches == m, || {
+            format!("accord {} vs {m}", s.matches)
+        });
+    }
+    if !j["read"]["ok"].as_bool().unwrap() {
+        // pypulseq could not read the file; Accord must (checked by the caller).
+        return;
+    }
+    let v = seq.version.as_ref().unwrap().to_string();
+    let jv = j["version_parsed"].as_str().unwrap();
+    t.check(name, "version_parsed", v == jv, || format!("{v} vs {jv}"));
+
+    let nb = j["n_blocks"].as_u64().unwrap();
+    t.check(name, "n_blocks", seq.blocks.len() as u64 == nb, || {
+        format!("{} vs {nb}", seq.blocks.len())
+    });
+
+    let durs: Vec<f64> = seq
+        .blocks
+        .iter()
+        .map(|b| b.duration.as_secs_f64())
+        .collect();
+    let bd = &j["block_durations"];
+    if let Some(nz) = bd["n_zero"].as_u64() {
+        let a = seq.blocks.iter().filter(|b| b.duration.ns() == 0).count() as u64;
+        t.check(name, "block_durations.n_zero", a == nz, || {
+            format!("{a} vs {nz}")
+        });
+    }
+    for (key, f) in [("min", f64::min as fn(f64, f64) -> f64), ("max", f64::max)] {
+        if let Some(x) = bd[key].as_f64() {
+            let a = durs.iter().copied().reduce(f).unwrap_or(0.0);
+            let field = if key == "min" {
+                "block_durations.min"
+            } else {
+                "block_durations.max"
+            };
+            t.check(name, field, close(a, x, 1e-9), || format!("{a} vs {x}"));
+        }
+    }
+    // Accord sums integer nanoseconds exactly; pypulseq sums floats, whose rounding error grows
+    // with the number of blocks: allow 1e-9 s per block, or 1e-9 relative, whichever is larger.
+    if let Some(x) = j["total_duration_s"].as_f64() {
+        let a = seq.total_duration().as_secs_f64();
+        let tol = (1e-9 * seq.blocks.len().max(1) as f64).max(1e-9 * x.abs());
+        t.check(name, "total_duration_s", close(a, x, tol), || {
+            format!("{a} vs {x}")
+        });
+    }
+    for (key, field) in [
+        ("blocks_head", "blocks_head"),
+        ("blocks_tail", "blocks_tail"),
+    ] {
+        let Some(rows) = j[key].as_array() else {
+            continue;
+        };
+        let start = if key == "blocks_head" {
+            0
+        } else {
+            seq.blocks.len().saturating_sub(rows.len())
+        };
+        let mut ok = rows.len() <= seq.blocks.len();
+        let mut detail = String::new();
+        for (k, row) in rows.iter().enumerate() {
+            let Some(b) = seq.blocks.get(start + k) else {
+                break;
+            };
+            let r: Vec<f64> = row
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            let ids = [b.id, b.rf, b.gx, b.gy, b.gz, b.adc, b.ext].map(f64::from);
+            let jids = [r[0], r[2], r[3], r[4], r[5], r[6], r[7]];
+            if ids != jids || !close(b.duration.as_secs_f64(), r[1], 1e-9) {
+                ok = false;
+                detail = format!(
+                    "block {}: accord {:?} {} vs {:?}",
+                    b.id,
+                    ids,
+                    b.duration.as_secs_f64(),
+                    r
+                );
+                break;
+            }
+        }
+        t.check(name, field, ok, || detail);
+    }
+
+    let ev = &j["events"];
+    let counts: [(&'static str, u64); 6] = [
+        ("events.n_rf", count(seq, |b| b.rf != 0)),
+        ("events.n_gx", count(seq, |b| b.gx != 0)),
+        ("events.n_gy", count(seq, |b| b.gy != 0)),
+        ("events.n_gz", count(seq, |b| b.gz != 0)),
+        ("events.n_adc", count(seq, |b| b.adc != 0)),
+        ("events.n_ext", count(seq, |b| b.ext != 0)),
+    ];
+    for (field, a) in counts {
+        if let Some(x) = ev[&field[7..]].as_u64() {
+            t.check(name, field, a == x, || format!("{a} vs {x}"));
+        }
+    }
+    if let Some(x) = ev["n_adc_samples"].as_u64() {
+        let a: u64 = seq
+            .blocks
+            .iter()
+            .filter_map(|b| seq.adc.get(&b.adc))
+            .map(|a| a.num)
+            .sum();
+        t.check(name, "events.n_adc_samples", a == x, || {
+            format!("{a} vs {x}")
+        });
+    }
+    if let Some(obj) = ev["rf_use"].as_object() {
+        let mut a: BTreeMap<String, u64> = BTreeMap::new();
+        for b in &seq.blocks {
+            if let Some(rf) = seq.rf.get(&b.rf) {
+                *a.entry(rf.use_.to_string()).or_default() += 1;
+            }
+        }
+        let x: BTreeMap<String, u64> = obj
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+            .filter(|(_, v)| *v > 0)
+            .collect();
+        t.check(name, "events.rf_use", a == x, || format!("{a:?} vs {x:?}"));
+    }
+
+    let lib = &j["libraries"];
+    let traps = seq
+        .grad
+        .values()
+        .filter(|g| matches!(g, accord_seq::Gradient::Trap(_)))
+        .count();
+    let libs: [(&'static str, &str, usize); 10] = [
+        ("libraries.rf", "rf", seq.rf.len()),
+        ("libraries.grad_trap", "grad_trap", traps),
+        ("libraries.grad_arb", "grad_arb", seq.grad.len() - traps),
+        ("libraries.adc", "adc", seq.adc.len()),
+        ("libraries.shapes", "shapes", seq.shapes.len()),
+        ("libraries.extensions", "extensions", seq.extensions.len()),
+        ("libraries.labelset", "labelset", seq.labelset.len()),
+        ("libraries.labelinc", "labelinc", seq.labelinc.len()),
+        ("libraries.triggers", "triggers", seq.triggers.len()),
+        (
+            "libraries.soft_delays",
+            "soft_delays",
+            seq.soft_delays.len(),
+        ),
+    ];
+    for (field, key, a) in libs {
+        if let Some(x) = lib[key].as_u64() {
+            t.check(name, field, a as u64 == x, || format!("{a} vs {x}"));
+        }
+    }
+
+    if let Some(defs) = j["definitions"].as_object() {
+        let mut ok = true;
+        let mut detail = String::new();
+        for (k, x) in defs {
+            let a = match seq.definition(k) {
+                Some(v) => v.clone(),
+                // pypulseq inserts its default rasters for files that lack them; Accord keeps
+                // the file's definitions as written and holds the rasters in `Sequence::rasters`.
+                None if RASTER_KEYS.contains(&k.as_str()) => {
+                    let r = seq.rasters;
+                    let ns = [r.grad, r.rf, r.adc, r.block]
+                        [RASTER_KEYS.iter().position(|q| q == k).unwrap()];
+                    DefValue::Number(ns.as_secs_f64())
+                }
+                None => {
+                    ok = false;
+                    detail = format!("{k} missing");
+                    break;
+                }
+            };
+            let same = match (&a, x) {
+                (DefValue::Number(a), Value::Number(x)) => rel_close(*a, x.as_f64().unwrap()),
+                (DefValue::List(a), Value::Array(x)) => {
+                    a.len() == x.len()
+                        && a.iter()
+                            .zip(x)
+                            .all(|(a, x)| rel_close(*a, x.as_f64().unwrap()))
+                }
+                (DefValue::Text(a), Value::String(x)) => a == x,
+                _ => false,
+            };
+            if !same {
+                ok = false;
+                detail = format!("{k}: accord {a:?} vs {x}");
+                break;
+            }
+        }
+        let extra: Vec<&String> = seq
+            .definitions
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| !defs.contains_key(*k))
+            .collect();
+        if ok && !extra.is_empty() {
+            ok = false;
+            detail = format!("keys not in the reference: {extra:?}");
+        }
+        t.check(name, "definitions", ok, || detail);
+    }
+}
+
+fn rel_close(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+}
+
+#[test]
+fn every_reference_file_reads_and_matches_pypulseq() {
+    let files = corpus();
+    assert_eq!(files.len(), 77, "the corpus has 77 files");
+    let mut t = Tally::default();
+    for (name, path, j) in &files {
+        let seq = match read_file(path) {
+            Ok(s) => s,
+            Err(e) => {
+                t.failures.push(format!("{name}: read failed: {e}"));
+                continue;
+            }
+        };
+        compare(name, &seq, j, &mut t);
+    }
+    for (field, (n, ok)) in &t.fields {
+        eprintln!("{field:28} {ok}/{n}");
+    }
+    assert!(
+        t.failures.is_empty(),
+        "{} mismatches:\n{}",
+        t.failures.len(),
+        t.failures.join("\n")
+    );
+}
