@@ -24,6 +24,9 @@ enum Command {
     /// Image-based phantom QA on DICOM images: SNR, uniformity, ghosting, geometry.
     #[command(subcommand)]
     Qa(cmd::qa::QaCommand),
+    /// Pulseq sequences: `seq info FILE [--json]` summarises a `.seq` file.
+    #[command(subcommand)]
+    Seq(cmd::seq::SeqCommand),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         Command::Info(args) => cmd::info::run(&args),
         Command::Analyze(args) => cmd::analyze::run(&args),
         Command::Qa(command) => cmd::qa::run(&command),
+        Command::Seq(command) => cmd::seq::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

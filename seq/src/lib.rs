@@ -8,6 +8,7 @@ pub mod read;
 pub mod sequence;
 pub mod shape;
 pub mod signature;
+pub mod summary;
 pub mod time;
 
 pub use error::{Result, SeqError};
@@ -18,4 +19,5 @@ pub use events::{
 pub use read::{read_bytes, read_file, read_str};
 pub use sequence::{Block, DefValue, Sequence, Signature, Version};
 pub use shape::{Shape, decompress};
+pub use summary::SeqSummary;
 pub use time::{Nanos, Rasters};

@@ -362,3 +362,40 @@ fn events_fit_in_blocks_as_pypulseq_says() {
     assert!(checked >= 55, "only {checked} files checked");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// `SeqSummary` (behind `accord seq info --json`) uses the reference's key names and values.
+#[test]
+fn summary_json_matches_reference_keys() {
+    for (name, path, j) in corpus() {
+        if !j["read"]["ok"].as_bool().unwrap() {
+            continue;
+        }
+        let seq = read_file(&path).unwrap();
+        let s = serde_json::to_value(accord_seq::SeqSummary::new(&seq)).unwrap();
+        assert_eq!(s["version_parsed"], j["version_parsed"], "{name}");
+        assert_eq!(s["n_blocks"], j["n_blocks"], "{name}");
+        for k in [
+            "n_rf",
+            "n_gx",
+            "n_gy",
+            "n_gz",
+            "n_adc",
+            "n_ext",
+            "n_adc_samples",
+        ] {
+            assert_eq!(s["events"][k], j["events"][k], "{name}: {k}");
+        }
+        assert_eq!(
+            s["signature"]["present"], j["signature"]["present"],
+            "{name}"
+        );
+        let (a, x) = (
+            s["total_duration_s"].as_f64().unwrap(),
+            j["total_duration_s"].as_f64().unwrap(),
+        );
+        assert!(
+            (a - x).abs() <= 1e-9 * seq.blocks.len().max(1) as f64,
+            "{name}: {a} vs {x}"
+        );
+    }
+}

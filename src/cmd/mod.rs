@@ -3,3 +3,4 @@
 pub mod analyze;
 pub mod info;
 pub mod qa;
+pub mod seq;
