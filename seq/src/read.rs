@@ -666,7 +666,7 @@ impl Reader {
         Ok(Sec::Extension(kind))
     }
 
-    fn finish(mut self, bytes: &[u8], n_lines: usize) -> Result<Sequence> {
+    fn finish(mut self, bytes: &[u8]) -> Result<Sequence> {
         self.finish_version()?;
         let version = self.seq.version.clone().ok_or_else(|| {
             SeqError::invalid("no complete [VERSION] section (major, minor, revision)")
@@ -726,6 +726,18 @@ impl Reader {
             }
             if rf.time_id > 0 && !seq.shapes.contains_key(&(rf.time_id as u32)) {
                 return Err(missing(l, "[RF]", *eid, "time_id", rf.time_id as u32));
+            }
+            let len = |sid: u32| seq.shapes.get(&sid).map(|s| s.samples.len());
+            let (nm, np) = (len(rf.mag_id), len(rf.phase_id));
+            let nt = if rf.time_id > 0 {
+                len(rf.time_id as u32)
+            } else {
+                nm
+            };
+            if nm != np || nm != nt {
+                seq.warnings.push(format!(
+                    "line {l}: [RF] id {eid}: magnitude, phase and time shapes differ in length ({nm:?}, {np:?}, {nt:?})"
+                ));
             }
             if rf.time_id < 0 {
                 return Err(SeqError::at(
@@ -837,6 +849,15 @@ impl Reader {
                 }
             }
         }
+        let mut seen = std::collections::HashSet::new();
+        for (b, (l, _)) in seq.blocks.iter().zip(&self.block_lines) {
+            if !seen.insert(b.id) {
+                seq.warnings.push(format!(
+                    "line {l}: [BLOCKS] block id {} appears twice",
+                    b.id
+                ));
+            }
+        }
         let durations: Vec<Nanos> = seq
             .blocks
             .iter()
@@ -875,7 +896,6 @@ impl Reader {
                 matches,
             });
         }
-        let _ = n_lines;
         Ok(self.seq)
     }
 }
@@ -897,10 +917,8 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Sequence> {
     })?;
     let mut r = Reader::default();
     let mut sec = Sec::Preamble;
-    let mut n_lines = 0;
     for (i, raw) in text.split('\n').enumerate() {
         let n = i + 1;
-        n_lines = n;
         let t = raw.trim();
         if t.is_empty() || t.starts_with('#') {
             if t.is_empty() && sec == Sec::Shapes {
@@ -951,7 +969,7 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Sequence> {
         }
         r.line(sec, n, t)?;
     }
-    r.finish(bytes, n_lines)
+    r.finish(bytes)
 }
 
 /// Reads a `.seq` file; errors name the file.

@@ -181,7 +181,7 @@ impl Sequence {
                 let n = self.shapes.get(&a.shape_id).map_or(0, |s| s.samples.len()) as i64;
                 let len = match a.time_id {
                     0 => dt * n,
-                    -1 => Nanos(dt.0 * (n + 1) / 2),
+                    -1 => Nanos(dt.0.saturating_mul(n + 1) / 2),
                     t if t > 0 => Nanos((self.shape_last(t as u32) * dt.0 as f64).round() as i64),
                     _ => Nanos::ZERO,
                 };

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::ops::{Add, Mul, Sub};
 
-/// A duration or instant in integer nanoseconds.
+/// A duration or instant in integer nanoseconds (arithmetic saturates instead of overflowing).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Nanos(pub i64);
 
@@ -35,27 +35,27 @@ impl Nanos {
 impl Add for Nanos {
     type Output = Nanos;
     fn add(self, o: Nanos) -> Nanos {
-        Nanos(self.0 + o.0)
+        Nanos(self.0.saturating_add(o.0))
     }
 }
 
 impl Sub for Nanos {
     type Output = Nanos;
     fn sub(self, o: Nanos) -> Nanos {
-        Nanos(self.0 - o.0)
+        Nanos(self.0.saturating_sub(o.0))
     }
 }
 
 impl Mul<i64> for Nanos {
     type Output = Nanos;
     fn mul(self, k: i64) -> Nanos {
-        Nanos(self.0 * k)
+        Nanos(self.0.saturating_mul(k))
     }
 }
 
 impl std::iter::Sum for Nanos {
     fn sum<I: Iterator<Item = Nanos>>(iter: I) -> Nanos {
-        Nanos(iter.map(|n| n.0).sum())
+        Nanos(iter.fold(0i64, |a, n| a.saturating_add(n.0)))
     }
 }
 
