@@ -232,3 +232,60 @@ impl Sequence {
         d
     }
 }
+
+impl Sequence {
+    /// Amplitude (Hz/m) at the start and end of each block's gradient per axis (`None`: no
+    /// gradient). Trapezoids give `(0, 0)`. Files 1.5+ store `first`/`last`; for older files they
+    /// are reconstructed as pypulseq 1.5.0 does: walking the blocks per axis, `first` is the
+    /// previous block's `last` when that gradient ended at its block end and this one has no
+    /// delay (else 0); `last` is the last sample for time-shaped gradients and the
+    /// extrapolation `(3·w[N-1] − w[N-2])/2` for default-raster ones (MATLAB uses another rule;
+    /// see `shared/docs/pulseq.md` §5). Time-shaped gradients start at their first sample.
+    pub fn gradient_edges(&self) -> Vec<[Option<(f64, f64)>; 3]> {
+        let mut prev_last = [0.0f64; 3];
+        let mut out = Vec::with_capacity(self.blocks.len());
+        for b in &self.blocks {
+            let mut row = [None; 3];
+            for (axis, gid) in [b.gx, b.gy, b.gz].into_iter().enumerate() {
+                let Some(g) = self.grad.get(&gid) else {
+                    prev_last[axis] = 0.0;
+                    continue;
+                };
+                let (first, last) = match g {
+                    Gradient::Trap(_) => (0.0, 0.0),
+                    Gradient::Arb(a) => {
+                        let w = self
+                            .shapes
+                            .get(&a.shape_id)
+                            .map_or(&[][..], |s| &s.samples[..]);
+                        match (a.first, a.last) {
+                            (Some(f), Some(l)) => (f, l),
+                            _ if a.time_id > 0 => (
+                                a.amp * w.first().copied().unwrap_or(0.0),
+                                a.amp * w.last().copied().unwrap_or(0.0),
+                            ),
+                            _ => {
+                                let first = if a.delay == Nanos::ZERO {
+                                    prev_last[axis]
+                                } else {
+                                    0.0
+                                };
+                                let last = match w {
+                                    [] => 0.0,
+                                    [x] => *x,
+                                    [.., p, q] => (3.0 * q - p) / 2.0,
+                                };
+                                (first, a.amp * last)
+                            }
+                        }
+                    }
+                };
+                let ends_at_block_end = self.grad_duration(g) == b.duration;
+                prev_last[axis] = if ends_at_block_end { last } else { 0.0 };
+                row[axis] = Some((first, last));
+            }
+            out.push(row);
+        }
+        out
+    }
+}
