@@ -289,3 +289,50 @@ impl Sequence {
         out
     }
 }
+
+impl Sequence {
+    /// Start time of every block (cumulative durations).
+    pub fn block_starts(&self) -> Vec<Nanos> {
+        let mut t = Nanos::ZERO;
+        self.blocks
+            .iter()
+            .map(|b| {
+                let s = t;
+                t = t + b.duration;
+                s
+            })
+            .collect()
+    }
+
+    /// Time of the RF pulse's effective rotation from the shape start (delay not included): the
+    /// file's `center` (1.5+), else computed as the toolboxes do: the mid-point of the first and
+    /// last samples whose magnitude is at least 0.99999 of the peak (plateau centre for block
+    /// pulses), with samples at `(n+0.5)·Δrf` or at the time shape's points.
+    pub fn rf_center(&self, rf: &RfEvent) -> Nanos {
+        if let Some(c) = rf.center {
+            return c;
+        }
+        let dt = self.rasters.rf.0 as f64;
+        let mag = self
+            .shapes
+            .get(&rf.mag_id)
+            .map_or(&[][..], |s| &s.samples[..]);
+        let times: Vec<f64> = if rf.time_id > 0 {
+            let t = self
+                .shapes
+                .get(&(rf.time_id as u32))
+                .map_or(&[][..], |s| &s.samples[..]);
+            t.iter().map(|x| x * dt).collect()
+        } else {
+            (0..mag.len()).map(|n| (n as f64 + 0.5) * dt).collect()
+        };
+        let peak = mag.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let hits: Vec<usize> = (0..mag.len().min(times.len()))
+            .filter(|&i| mag[i].abs() >= 0.99999 * peak)
+            .collect();
+        match (hits.first(), hits.last()) {
+            (Some(&a), Some(&b)) => Nanos(((times[a] + times[b]) / 2.0).round() as i64),
+            _ => Nanos::ZERO,
+        }
+    }
+}

@@ -458,3 +458,56 @@ fn gradient_edges_match_pypulseq_waveform_ends() {
     assert!(checked > 100, "only {checked} checked");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Excitation times (block start + RF delay + RF centre of RF pulses with use `e` or `u`)
+/// against pypulseq's `calculate_kspace` `t_excitation`.
+#[test]
+fn excitation_times_match_pypulseq() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (name, path, j) in corpus() {
+        let k = &j["kspace"];
+        if !k["ok"].as_bool().unwrap_or(false) {
+            continue;
+        }
+        let seq = read_file(&path).unwrap();
+        let starts = seq.block_starts();
+        let t: Vec<f64> = seq
+            .blocks
+            .iter()
+            .zip(&starts)
+            .filter_map(|(b, s)| seq.rf.get(&b.rf).map(|rf| (rf, s)))
+            .filter(|(rf, _)| rf.use_ == 'e' || rf.use_ == 'u')
+            .map(|(rf, s)| (*s + rf.delay + seq.rf_center(rf)).as_secs_f64())
+            .collect();
+        let te = &k["t_excitation"];
+        let count = te["count"].as_u64().unwrap() as usize;
+        checked += 1;
+        if t.len() != count {
+            failures.push(format!("{name}: {} excitations vs {count}", t.len()));
+            continue;
+        }
+        let first: Vec<f64> = te["first"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let last: Vec<f64> = te["last"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let tail = &t[t.len() - last.len()..];
+        for (a, x) in t.iter().zip(&first).chain(tail.iter().zip(&last)) {
+            if (a - x).abs() > 1e-9 {
+                failures.push(format!("{name}: excitation at {a} vs {x}"));
+                break;
+            }
+        }
+    }
+    eprintln!("excitation times checked in {checked} files");
+    assert!(checked > 50, "only {checked}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
