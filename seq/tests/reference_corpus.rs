@@ -511,3 +511,51 @@ fn excitation_times_match_pypulseq() {
     assert!(checked > 50, "only {checked}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// ADC sample times (block start + delay + (k + 0.5)·dwell) against pypulseq's `t_adc`.
+#[test]
+fn adc_sample_times_match_pypulseq() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (name, path, j) in corpus() {
+        let k = &j["kspace"];
+        if !k["ok"].as_bool().unwrap_or(false) {
+            continue;
+        }
+        let seq = read_file(&path).unwrap();
+        let starts = seq.block_starts();
+        let mut t: Vec<f64> = Vec::new();
+        for (b, s) in seq.blocks.iter().zip(&starts) {
+            if let Some(a) = seq.adc.get(&b.adc) {
+                let t0 = (*s + a.delay).0 as f64;
+                t.extend((0..a.num).map(|i| (t0 + (i as f64 + 0.5) * a.dwell.0 as f64) * 1e-9));
+            }
+        }
+        let ta = &k["t_adc"];
+        let count = ta["count"].as_u64().unwrap() as usize;
+        checked += 1;
+        if t.len() != count {
+            failures.push(format!("{name}: {} ADC samples vs {count}", t.len()));
+            continue;
+        }
+        let arr = |key: &str| {
+            ta[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect::<Vec<_>>()
+        };
+        let (first, last) = (arr("first"), arr("last"));
+        let tail = &t[t.len() - last.len()..];
+        for (a, x) in t.iter().zip(&first).chain(tail.iter().zip(&last)) {
+            if (a - x).abs() > 1e-9 {
+                failures.push(format!("{name}: ADC sample at {a} vs {x}"));
+                break;
+            }
+        }
+    }
+    eprintln!("ADC times checked in {checked} files");
+    assert!(checked > 50, "only {checked}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
