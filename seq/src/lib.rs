@@ -4,12 +4,15 @@
 
 pub mod error;
 pub mod events;
+pub mod kspace;
 pub mod read;
 pub mod sequence;
 pub mod shape;
 pub mod signature;
 pub mod summary;
 pub mod time;
+pub mod waveforms;
+pub mod write;
 
 pub use error::{Result, SeqError};
 pub use events::{
