@@ -639,3 +639,34 @@ pub fn write_file(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn g_format_like_python() {
+        assert_eq!(fmt_g(1694915.25, 6), "1.69492e+06");
+        assert_eq!(fmt_g(833333.3, 6), "833333");
+        assert_eq!(fmt_g(1e-5, 9), "1e-05");
+        assert_eq!(fmt_g(0.00011671692, 9), "0.00011671692");
+        assert_eq!(fmt_g(-0.0, 9), "-0");
+        assert_eq!(fmt_g(2.042035225, 6), "2.04204");
+        assert_eq!(fmt_g(0.21735, 9), "0.21735");
+        assert_eq!(num(129.71234567, 6), "129.71234567");
+        assert_eq!(us_int(Nanos(1500)), "1.5");
+        assert_eq!(us_int(Nanos(250_000)), "250");
+    }
+
+    #[test]
+    fn compression_round_trips() {
+        let s: Vec<f64> = (0..100)
+            .map(|k| if k < 50 { k as f64 * 0.125 } else { 6.25 })
+            .collect();
+        let c = compress_shape(&s);
+        assert!(c.len() < 10);
+        let v: Vec<f64> = c.iter().map(|t| t.parse().unwrap()).collect();
+        assert_eq!(decompress(&v, 100, true).unwrap(), s);
+        assert_eq!(compress_shape(&[1.0, 2.0]), ["1", "2"]);
+    }
+}

@@ -121,6 +121,7 @@ fn compare(name: &str, orig: &Sequence, back: &Sequence, v15: bool) -> Vec<Strin
 #[test]
 fn corpus_round_trip() {
     let (mut ok15, mut ok14, mut n14, mut identical, mut n_pp) = (0, 0, 0, 0, 0);
+    let (mut identical14, mut n_pp14) = (0, 0);
     let mut fails = Vec::new();
     let mut not_identical = Vec::new();
     let files = corpus();
@@ -148,6 +149,14 @@ fn corpus_round_trip() {
         };
         if let Ok(text) = write_string(&seq, v14) {
             n14 += 1;
+            if name.starts_with("pypulseq141_") {
+                n_pp14 += 1;
+                if std::fs::read_to_string(p).unwrap() == text {
+                    identical14 += 1;
+                } else {
+                    not_identical.push(format!("[1.4] {name}"));
+                }
+            }
             let back = read_str(&text).unwrap_or_else(|e| panic!("{name}: rereading 1.4: {e}"));
             let d = compare(&name, &seq, &back, false);
             if d.is_empty() {
@@ -157,7 +166,9 @@ fn corpus_round_trip() {
         }
     }
     eprintln!(
-        "1.5 round trip {ok15}/{}; 1.4 round trip {ok14}/{n14}; pypulseq150 byte-identical {identical}/{n_pp} (not: {not_identical:?})",
+        "1.5 round trip {ok15}/{}; 1.4 round trip {ok14}/{n14}; pypulseq150 byte-identical \
+         {identical}/{n_pp}; pypulseq141 written as 1.4 byte-identical {identical14}/{n_pp14} \
+         (not: {not_identical:?})",
         files.len()
     );
     assert!(
@@ -197,4 +208,19 @@ fn write_file_refuses_to_clobber() {
     write_file(&path, &seq, WriteOptions::default(), true).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), first);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// Manual check helper: writes every corpus file as 1.5 into `$ACCORD_WRITE_DUMP` (run with
+/// `--ignored`), e.g. to read the output with pypulseq.
+#[test]
+#[ignore]
+fn dump_for_manual_check() {
+    let Ok(dir) = std::env::var("ACCORD_WRITE_DUMP") else {
+        return;
+    };
+    for p in corpus() {
+        let seq = read_file(&p).unwrap();
+        let out = PathBuf::from(&dir).join(p.file_name().unwrap());
+        write_file(&out, &seq, WriteOptions::default(), true).unwrap();
+    }
 }
