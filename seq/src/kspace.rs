@@ -20,6 +20,8 @@ pub struct KSpace {
     pub t_excitation: Vec<f64>,
     /// Refocusing times in seconds.
     pub t_refocusing: Vec<f64>,
+    /// Largest |k| per axis over the whole trajectory (waveform corners, RF events, ADC samples).
+    pub k_max_abs: [f64; 3],
 }
 
 /// What happens at an instant.
@@ -28,6 +30,7 @@ enum Ev {
     Excite,
     Refocus,
     Adc,
+    Corner,
 }
 
 /// Running integral of one waveform at non-decreasing query times.
@@ -92,6 +95,9 @@ pub fn kspace_from_waveforms(seq: &Sequence, waves: &[Waveform; 3]) -> KSpace {
             evs.extend((0..a.num).map(|i| (t0 + (i as f64 + 0.5) * dw, Ev::Adc)));
         }
     }
+    for w in waves {
+        evs.extend(w.t.iter().map(|&t| (t, Ev::Corner)));
+    }
     // Stable: an RF event before an ADC sample at the same instant (block order otherwise).
     evs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut integ = waves.each_ref().map(Integrator::new);
@@ -102,6 +108,9 @@ pub fn kspace_from_waveforms(seq: &Sequence, waves: &[Waveform; 3]) -> KSpace {
     for (t, ev) in evs {
         let int_t: [f64; 3] = [0, 1, 2].map(|a| integ[a].at(t));
         let k: [f64; 3] = [0, 1, 2].map(|a| k_ref[a] + (int_t[a] - int_ref[a]));
+        for (m, x) in out.k_max_abs.iter_mut().zip(k) {
+            *m = m.max(x.abs());
+        }
         match ev {
             Ev::Excite => {
                 k_ref = [0.0; 3];
@@ -117,6 +126,7 @@ pub fn kspace_from_waveforms(seq: &Sequence, waves: &[Waveform; 3]) -> KSpace {
                 out.t_adc.push(t * 1e-9);
                 out.k_adc.push(k);
             }
+            Ev::Corner => {}
         }
     }
     out
