@@ -6,7 +6,8 @@
 //! `delay` and `delay + N·dt` (edges from [`Sequence::gradient_edges`], reconstructed for <1.5
 //! files as pypulseq does); 2×-oversampled gradients (`time_id −1`) their samples at
 //! `(i+1)·dt/2` framed by `first` at `delay` and `last` at `delay + (N+1)·dt/2`; time-shaped
-//! gradients (extended trapezoids) their time points. Between events the gradient is 0.
+//! gradients (extended trapezoids) their time points, with the file's `first`/`last` (1.5) as
+//! the end values. Between events the gradient is 0.
 //! Blocks with a ROTATIONS extension have their gradient vector rotated by the (normalised)
 //! quaternion at every corner point of the three axes.
 
@@ -165,10 +166,23 @@ fn event_points(seq: &Sequence, g: &Gradient, edges: Option<(f64, f64)>) -> Vec<
                         .shapes
                         .get(&(id as u32))
                         .map_or(&[][..], |s| &s.samples[..]);
-                    ts.iter()
+                    let mut p: Vec<(f64, f64)> = ts
+                        .iter()
                         .zip(w)
                         .map(|(t, x)| (d + (t * dt).round(), a.amp * x))
-                        .collect()
+                        .collect();
+                    // The file's edge values (1.5) are exact where `amp × shape` carries the
+                    // amplitude's 6-digit rounding: a split extended trapezoid then joins its
+                    // neighbour without a spurious jump.
+                    if let (Some(f), Some(l)) = (a.first, a.last) {
+                        if let Some(q) = p.first_mut().filter(|q| q.0 == d) {
+                            q.1 = f;
+                        }
+                        if let Some(q) = p.last_mut() {
+                            q.1 = l;
+                        }
+                    }
+                    p
                 }
                 _ => Vec::new(),
             }
