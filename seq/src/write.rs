@@ -16,7 +16,9 @@
 //! Writing 1.4.1: RF `center` and gradient `first`/`last` are dropped (1.4 readers recompute
 //! them). Features 1.4 cannot hold give [`SeqError`] naming the feature: RF/ADC ppm offsets
 //! (converting them to Hz needs B0, which a sequence does not carry), RF use other than `u`,
-//! ADC phase-modulation shapes, soft delays, ROTATIONS and RF_SHIMS.
+//! ADC phase-modulation shapes, 2x-oversampled gradients (`time_shape_id -1`), soft delays,
+//! ROTATIONS and RF_SHIMS. (pypulseq's `v141_compat` silently drops `use`; Accord refuses.)
+//! Unknown extensions: the reader keeps only their declaration, so only that is written.
 //!
 //! Event ids, block ids, shape ids and extension type ids are kept as in memory (no renumbering).
 
@@ -141,6 +143,9 @@ pub fn compress_shape(samples: &[f64]) -> Vec<String> {
             continue;
         }
         let text: Vec<String> = packed.iter().map(|v| num(*v, 9)).collect();
+        if text.iter().zip(&packed).any(|(t, v)| *t != fmt_g(*v, 9)) {
+            continue; // only %.9g-exact values; else the plain samples read better
+        }
         let back: Vec<f64> = text.iter().map(|t| t.parse().unwrap_or(f64::NAN)).collect();
         if let Ok(d) = decompress(&back, n, true) {
             if d.len() == n
@@ -352,6 +357,13 @@ fn check_v14(seq: &Sequence) -> Result<()> {
         if a.phase_id != 0 {
             return Err(v14_error("an ADC phase-modulation shape"));
         }
+    }
+    if seq
+        .grad
+        .values()
+        .any(|g| matches!(g, Gradient::Arb(a) if a.time_id == -1))
+    {
+        return Err(v14_error("a 2x-oversampled gradient (time_shape_id -1)"));
     }
     if !seq.soft_delays.is_empty() || seq.extension_specs.iter().any(|s| s.name == "DELAYS") {
         return Err(v14_error("the soft-delay extension (DELAYS)"));

@@ -191,6 +191,22 @@ fn v14_refuses_15_features() {
     };
     let e = write_string(&seq, v14).unwrap_err().to_string();
     assert!(e.contains("1.4"), "{e}");
+    for (file, feature) in [
+        ("custom150_grad_oversampled.seq", "oversampled"),
+        ("pypulseq150_write_epi.seq", "ppm"),
+        ("pypulseq150_write_gre.seq", "RF use 'e'"),
+    ] {
+        let p = corpus().into_iter().find(|p| p.ends_with(file)).unwrap();
+        let mut seq = read_file(&p).unwrap();
+        if feature != "RF use 'e'" {
+            seq.rf.values_mut().for_each(|rf| rf.use_ = 'u');
+        }
+        if feature == "ppm" {
+            seq.adc.values_mut().for_each(|a| a.freq_ppm = -3.45);
+        }
+        let e = write_string(&seq, v14).unwrap_err().to_string();
+        assert!(e.contains(feature), "{file}: {e}");
+    }
 }
 
 #[test]
