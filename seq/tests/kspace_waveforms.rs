@@ -383,7 +383,11 @@ fn kspace_and_waveforms_match_pypulseq() {
     assert!(files > 50);
     assert_eq!(oversampled_files, 2);
     // `waveforms.n_points` depends on how corner points are merged or split (it is reported, not
-    // asserted); the representation-independent checks are `sampled`, `integral` and k.
+    // asserted); the representation-independent checks are `sampled`, `integral` and k. Known
+    // cause in pypulseq141_write_haste (324 vs Accord 404 on x): at the joins of a split extended
+    // trapezoid the 1.4 file gives 180372 * w_last = 38940.8816 and the next block 38940.8
+    // (6-digit amplitudes); Accord keeps both as a jump at the same instant, pypulseq keeps one
+    // point. Other files (<1.5 mprage, haste, rs_gre) differ by a few points per TR; not traced.
     let real: Vec<&String> = tally
         .failures
         .iter()
@@ -411,4 +415,26 @@ fn large_file_is_fast() {
     if !cfg!(debug_assertions) {
         assert!(el.as_secs_f64() < 1.0, "{el:?}");
     }
+}
+
+/// Evaluation, integral and cumulative integral of a hand-made waveform (a trapezoid with a jump).
+#[test]
+fn waveform_evaluation_and_integrals() {
+    // 0 at 0 ns, ramp to 1000 Hz/m at 10 µs, flat to 30 µs, jump to 500 Hz/m, ramp to 0 at 40 µs.
+    let w = Waveform {
+        t: vec![0.0, 10_000.0, 30_000.0, 30_000.0, 40_000.0],
+        g: vec![0.0, 1000.0, 1000.0, 500.0, 0.0],
+    };
+    assert_eq!(w.n_points(), 5);
+    assert_eq!(w.eval(-1.0), 0.0);
+    assert_eq!(w.eval(5_000.0), 500.0);
+    assert_eq!(w.eval(20_000.0), 1000.0);
+    assert_eq!(w.eval(30_000.0), 500.0);
+    assert_eq!(w.eval(35_000.0), 250.0);
+    assert_eq!(w.eval(50_000.0), 0.0);
+    assert_eq!(w.max_abs(), 1000.0);
+    let expect = (0.5 * 10e-6 * 1000.0) + 20e-6 * 1000.0 + 0.5 * 10e-6 * 500.0;
+    assert!((w.integral() - expect).abs() < 1e-15);
+    let c = w.cumulative();
+    assert!((c[1] - 0.005).abs() < 1e-15 && (c[4] - expect).abs() < 1e-15);
 }
