@@ -226,7 +226,7 @@ fn write_file_refuses_to_clobber() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
-/// Manual check helper: writes every corpus file as 1.5 into `$ACCORD_WRITE_DUMP` (run with
+/// Manual check helper: writes every corpus file as 1.5 (and as `.v14.seq` where possible) into `$ACCORD_WRITE_DUMP` (run with
 /// `--ignored`), e.g. to read the output with pypulseq.
 #[test]
 #[ignore]
@@ -238,5 +238,10 @@ fn dump_for_manual_check() {
         let seq = read_file(&p).unwrap();
         let out = PathBuf::from(&dir).join(p.file_name().unwrap());
         write_file(&out, &seq, WriteOptions::default(), true).unwrap();
+        let v14 = WriteOptions {
+            version: WriteVersion::V1_4,
+        };
+        let out14 = out.with_extension("v14.seq");
+        let _ = write_file(&out14, &seq, v14, true);
     }
 }
