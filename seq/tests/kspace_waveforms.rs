@@ -438,3 +438,43 @@ fn waveform_evaluation_and_integrals() {
     let c = w.cumulative();
     assert!((c[1] - 0.005).abs() < 1e-15 && (c[4] - expect).abs() < 1e-15);
 }
+
+/// ROTATIONS (1.5.1, unreadable for pypulseq 1.5.0): the x trapezoid of each readout block is
+/// turned about z by the block's quaternion (30°, 45°, 60°, 90° for blocks 4, 6, 8, 10).
+#[test]
+fn rotations_turn_the_gradient_vector() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/pulseq");
+    let seq = read_file(dir.join("matlab151_pulseq_make_radial_rotations.seq")).unwrap();
+    let w = gradient_waveforms(&seq);
+    let starts = seq.block_starts();
+    let Some(Gradient::Trap(tr)) = seq.grad.get(&1) else {
+        panic!("trap 1")
+    };
+    // Middle of the flat top, relative to the block start.
+    let mid = (tr.delay + tr.rise).0 as f64 + tr.flat.0 as f64 / 2.0;
+    for (block, deg) in [
+        (2usize, 0.0f64),
+        (4, 30.0),
+        (6, 45.0),
+        (8, 60.0),
+        (10, 90.0),
+    ] {
+        let t = starts[block - 1].0 as f64 + mid;
+        let (gx, gy, gz) = (w[0].eval(t), w[1].eval(t), w[2].eval(t));
+        let a = deg.to_radians();
+        // Quaternions are written with 6 digits: 1e-5 relative.
+        let tol = 1e-5 * tr.amp;
+        assert!(
+            (gx - tr.amp * a.cos()).abs() < tol,
+            "block {block}: gx {gx}"
+        );
+        assert!(
+            (gy - tr.amp * a.sin()).abs() < tol,
+            "block {block}: gy {gy}"
+        );
+        assert!(gz.abs() < tol, "block {block}: gz {gz}");
+    }
+    // The gradient moment per readout keeps its magnitude.
+    let ks = accord_seq::kspace::calculate_kspace(&seq);
+    assert!(ks.k_adc.is_empty() || ks.k_adc.iter().all(|k| k.iter().all(|x| x.is_finite())));
+}
