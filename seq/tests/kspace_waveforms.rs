@@ -474,7 +474,7 @@ fn rotations_turn_the_gradient_vector() {
         );
         assert!(gz.abs() < tol, "block {block}: gz {gz}");
     }
-    // The gradient moment per readout keeps its magnitude.
+    // k-space over rotated blocks stays finite.
     let ks = accord_seq::kspace::calculate_kspace(&seq);
     assert!(ks.k_adc.is_empty() || ks.k_adc.iter().all(|k| k.iter().all(|x| x.is_finite())));
 }
