@@ -1,6 +1,7 @@
 //! Pulseq sequences for Accord: the data model (integer-nanosecond time, event libraries with
-//! ids as in the file, decompressed shapes, extensions) and the `.seq` reader for formats
-//! 1.2.0 – 1.5.x. Writer, builders, timing checks and k-space come later.
+//! ids as in the file, decompressed shapes, extensions), the `.seq` reader for formats
+//! 1.2.0 – 1.5.x, the writer (1.5 and 1.4, reference-toolbox shape compression, MD5 signature),
+//! gradient waveforms and k-space. Builders, timing checks and protocols come later.
 
 pub mod error;
 pub mod events;

@@ -397,8 +397,11 @@ fn kspace_and_waveforms_match_pypulseq() {
 }
 
 /// The largest corpus file (tens of thousands of blocks) must be fast in release mode.
+/// The largest corpus file (41 984 blocks, 2 097 152 ADC samples) goes through waveforms and
+/// k-space completely. Timing is printed, not asserted (no timing thresholds in tests; speed is
+/// measured by benches).
 #[test]
-fn large_file_is_fast() {
+fn largest_file_runs_through() {
     let mut best: Option<(usize, Sequence)> = None;
     for (_, path, _) in corpus() {
         let seq = read_file(&path).unwrap();
@@ -410,11 +413,13 @@ fn large_file_is_fast() {
     let t0 = Instant::now();
     let w = gradient_waveforms(&seq);
     let ks = kspace_from_waveforms(&seq, &w);
-    let el = t0.elapsed();
-    eprintln!("{n} blocks, {} ADC samples: {el:?}", ks.k_adc.len());
-    if !cfg!(debug_assertions) {
-        assert!(el.as_secs_f64() < 1.0, "{el:?}");
-    }
+    eprintln!(
+        "{n} blocks, {} ADC samples: {:?}",
+        ks.k_adc.len(),
+        t0.elapsed()
+    );
+    assert_eq!(ks.k_adc.len(), 2_097_152);
+    assert!(ks.k_adc.iter().flatten().all(|k| k.is_finite()));
 }
 
 /// Evaluation, integral and cumulative integral of a hand-made waveform (a trapezoid with a jump).
