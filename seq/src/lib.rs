@@ -12,6 +12,7 @@ pub mod shape;
 pub mod signature;
 pub mod summary;
 pub mod time;
+pub mod timing;
 pub mod waveforms;
 pub mod write;
 
