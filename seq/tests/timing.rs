@@ -204,3 +204,105 @@ fn dead_and_ringdown_times() {
     // 100 ms of ringdown/dead time overrun every RF/ADC block.
     assert!(by.contains_key("block.duration.BLOCK_DURATION_MISMATCH"));
 }
+
+/// Non-zero dead and ringdown times against pypulseq 1.5.0.post1 itself: expected values from
+/// `Sequence(system=Opts(rf_dead_time=…, rf_ringdown_time=…, adc_dead_time=…))`,
+/// `read(path, remove_duplicates=False)`, `check_timing()` (run by hand on 2026-11-22).
+#[test]
+fn dead_times_match_pypulseq() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/pulseq");
+    type Case = (
+        &'static str,
+        [i64; 3],
+        usize,
+        &'static [(&'static str, usize)],
+        &'static [(u32, &'static str, &'static str, &'static str)],
+    );
+    const M: &str = "block.duration.BLOCK_DURATION_MISMATCH";
+    const AD: &str = "adc.delay.ADC_DEAD_TIME";
+    const PAD: &str = "adc.duration.POST_ADC_DEAD_TIME";
+    const RD: &str = "rf.delay.RF_DEAD_TIME";
+    const B: &str = "block";
+    const A: &str = "adc";
+    const R: &str = "rf";
+    const DUR: &str = "duration";
+    const DEL: &str = "delay";
+    let cases: [Case; 6] = [
+        (
+            "pypulseq150_write_gre",
+            [100_000, 30_000, 20_000],
+            0,
+            &[],
+            &[],
+        ),
+        (
+            "pypulseq150_write_epi_se_rs",
+            [100_000, 30_000, 20_000],
+            0,
+            &[],
+            &[],
+        ),
+        ("custom141_features", [100_000, 30_000, 20_000], 0, &[], &[]),
+        (
+            "pypulseq141_write_haste",
+            [100_000, 30_000, 20_000],
+            120,
+            &[(AD, 40), (PAD, 40), (M, 40)],
+            &[
+                (6, B, DUR, "BLOCK_DURATION_MISMATCH"),
+                (6, A, DEL, "ADC_DEAD_TIME"),
+                (6, A, DUR, "POST_ADC_DEAD_TIME"),
+                (10, B, DUR, "BLOCK_DURATION_MISMATCH"),
+            ],
+        ),
+        (
+            "pypulseq150_write_gre",
+            [150_000, 50_000, 30_000],
+            256,
+            &[(AD, 64), (PAD, 64), (M, 64), (RD, 64)],
+            &[
+                (1, R, DEL, "RF_DEAD_TIME"),
+                (4, B, DUR, "BLOCK_DURATION_MISMATCH"),
+                (4, A, DEL, "ADC_DEAD_TIME"),
+                (4, A, DUR, "POST_ADC_DEAD_TIME"),
+                (6, R, DEL, "RF_DEAD_TIME"),
+            ],
+        ),
+        (
+            "pypulseq141_write_haste",
+            [150_000, 50_000, 30_000],
+            161,
+            &[(AD, 40), (PAD, 40), (M, 40), (RD, 41)],
+            &[
+                (2, R, DEL, "RF_DEAD_TIME"),
+                (4, R, DEL, "RF_DEAD_TIME"),
+                (6, B, DUR, "BLOCK_DURATION_MISMATCH"),
+                (6, A, DEL, "ADC_DEAD_TIME"),
+                (6, A, DUR, "POST_ADC_DEAD_TIME"),
+                (8, R, DEL, "RF_DEAD_TIME"),
+            ],
+        ),
+    ];
+    for (name, [rf_dead, ringdown, adc_dead], n, by_type, first) in cases {
+        let seq = read_file(dir.join(format!("{name}.seq"))).unwrap();
+        let lim = SystemLimits {
+            rf_dead_time: Nanos(rf_dead),
+            rf_ringdown_time: Nanos(ringdown),
+            adc_dead_time: Nanos(adc_dead),
+            ..SystemLimits::default()
+        };
+        let rep = check_timing(&seq, &lim);
+        assert_eq!(rep.errors.len(), n, "{name} {rf_dead}");
+        assert_eq!(rep.ok, n == 0, "{name} {rf_dead}");
+        let want: BTreeMap<String, usize> =
+            by_type.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        assert_eq!(rep.errors_by_type(), want, "{name} {rf_dead}");
+        let got: Vec<_> = rep
+            .errors
+            .iter()
+            .take(first.len())
+            .map(|e| (e.block_id, e.event, e.field, e.error_type.as_str()))
+            .collect();
+        assert_eq!(got, first.to_vec(), "{name} {rf_dead}");
+    }
+}
