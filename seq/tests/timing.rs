@@ -306,3 +306,71 @@ fn dead_times_match_pypulseq() {
         assert_eq!(got, first.to_vec(), "{name} {rf_dead}");
     }
 }
+
+/// Synthetic edits of corpus files: off-raster trapezoid times, negative delays, soft delays.
+#[test]
+fn synthetic_errors() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/pulseq");
+    let lim = SystemLimits::default();
+    let mut seq = read_file(dir.join("pypulseq150_write_gre.seq")).unwrap();
+    assert!(check_timing(&seq, &lim).ok);
+    let b = seq
+        .blocks
+        .iter()
+        .find(|b| b.rf != 0 && b.gz != 0)
+        .unwrap()
+        .clone();
+    let uses = |s: &Sequence, f: &dyn Fn(&Block) -> bool| s.blocks.iter().filter(|b| f(b)).count();
+    let n_gz = uses(&seq, &|x| x.gz == b.gz);
+    let n_rf = uses(&seq, &|x| x.rf == b.rf);
+    if let Some(Gradient::Trap(t)) = seq.grad.get_mut(&b.gz) {
+        t.flat = t.flat + Nanos(1);
+    } else {
+        panic!("gz is not a trapezoid");
+    }
+    seq.rf.get_mut(&b.rf).unwrap().delay = Nanos(-1_000);
+    let rep = check_timing(&seq, &lim);
+    let by = rep.errors_by_type();
+    assert_eq!(by.get("gz.flat_time.RASTER"), Some(&n_gz));
+    assert_eq!(by.get("rf.delay.NEGATIVE_DELAY"), Some(&n_rf));
+    // -1 µs is on the RF raster: no RASTER error for the RF delay.
+    assert_eq!(by.get("rf.delay.RASTER"), None);
+    let neg = rep
+        .errors
+        .iter()
+        .find(|e| e.error_type == TimingErrorType::NegativeDelay)
+        .unwrap();
+    assert_eq!(neg.value, TimingValue::Time(Nanos(-1_000)));
+
+    let mut seq = read_file(dir.join("pypulseq150_write_gre_label_softdelay.seq")).unwrap();
+    assert!(check_timing(&seq, &lim).ok);
+    let with_delay: Vec<usize> = (0..seq.blocks.len())
+        .filter(|&i| seq.blocks[i].ext != 0)
+        .filter(|&i| {
+            seq.extension_list(seq.blocks[i].ext).iter().any(|n| {
+                seq.extension_spec(n.type_id)
+                    .is_some_and(|s| s.name == "DELAYS")
+            })
+        })
+        .collect();
+    assert!(with_delay.len() >= 2);
+    // A block 1 ms longer than the others with the same soft delay: its default value differs.
+    let last = *with_delay.last().unwrap();
+    seq.blocks[last].duration = seq.blocks[last].duration + Nanos(1_000_000);
+    let rep = check_timing(&seq, &lim);
+    let by = rep.errors_by_type();
+    assert_eq!(
+        by.get("soft_delay.delay.SOFT_DELAY_DUR_INCONSISTENCY"),
+        Some(&1)
+    );
+    assert_eq!(rep.errors.len(), 1);
+    assert_eq!(rep.errors[0].block_id, seq.blocks[last].id);
+    for sd in seq.soft_delays.values_mut() {
+        sd.factor = 0.0;
+    }
+    let by = check_timing(&seq, &lim).errors_by_type();
+    assert_eq!(
+        by.get("soft_delay.delay.SOFT_DELAY_FACTOR"),
+        Some(&with_delay.len())
+    );
+}
