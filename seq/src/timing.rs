@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use crate::events::{Gradient, RfEvent};
 use crate::sequence::{Block, Sequence};
-use crate::time::Nanos;
+use crate::time::{Nanos, Rasters};
 
 /// System limits the timing is checked against (pypulseq `Opts()` defaults by [`Default`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,19 @@ impl Default for SystemLimits {
             rf_dead_time: Nanos::ZERO,
             rf_ringdown_time: Nanos::ZERO,
             adc_dead_time: Nanos::ZERO,
+        }
+    }
+}
+
+impl SystemLimits {
+    /// The default limits with the given rasters (e.g. a sequence's own `seq.rasters`).
+    pub fn with_rasters(r: Rasters) -> Self {
+        SystemLimits {
+            grad_raster: r.grad,
+            rf_raster: r.rf,
+            adc_raster: r.adc,
+            block_raster: r.block,
+            ..SystemLimits::default()
         }
     }
 }

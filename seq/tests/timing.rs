@@ -177,6 +177,7 @@ fn check_timing_matches_pypulseq() {
     for (f, (n, ok)) in &fields {
         println!("  {f}: {ok}/{n}");
     }
+    assert_eq!(SystemLimits::with_rasters(Default::default()), lim);
     assert!(files >= 70, "only {files} files with check_timing results");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
