@@ -12,20 +12,8 @@ use accord_seq::waveforms::{Waveform, gradient_waveforms};
 use accord_seq::{Gradient, Nanos, Sequence, read_file};
 use serde_json::Value;
 
-fn corpus() -> Vec<(String, PathBuf, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/pulseq");
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "seq") {
-            let j = p.with_extension("json");
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
-            out.push((p.file_stem().unwrap().to_string_lossy().into_owned(), p, v));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
+mod common;
+use common::corpus;
 
 /// Per-field (checked, passed) counts and failure messages.
 #[derive(Default)]

@@ -3,28 +3,12 @@
 //! `pulseq-ref/1`). Tolerances follow the corpus README: ids and counts exact, times 1e-9 s.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use accord_seq::{DefValue, Gradient, Sequence, read_file};
 use serde_json::Value;
 
-fn corpus_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/pulseq")
-}
-
-fn corpus() -> Vec<(String, PathBuf, Value)> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(corpus_dir()).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "seq") {
-            let j = p.with_extension("json");
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(&j).unwrap()).unwrap();
-            out.push((p.file_stem().unwrap().to_string_lossy().into_owned(), p, v));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
+mod common;
+use common::corpus;
 
 /// Per-field tallies: (checked, passed) and the failure messages.
 #[derive(Default)]
