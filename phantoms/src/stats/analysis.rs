@@ -535,11 +535,14 @@ fn results(table: &MeasurementTable, n_rows: usize) -> Results {
             });
         }
     }
+    // Cells are built once per ROI and shared by the per-ROI statistics and the reference
+    // comparison.
+    let roi_cells: Vec<Cells> = by_roi.par_iter().map(|obs| Cells::new(obs)).collect();
     let per_roi = rois
         .par_iter()
         .zip(&by_roi)
-        .map(|(roi, obs)| {
-            let cells = Cells::new(obs);
+        .zip(&roi_cells)
+        .map(|((roi, obs), cells)| {
             let values: Vec<f64> = obs.iter().map(|o| o.value).collect();
             let (wsd, wsd_df) = cells.wsd();
             RoiResult {
@@ -583,7 +586,7 @@ fn results(table: &MeasurementTable, n_rows: usize) -> Results {
             }
         });
 
-    let reference_comparison = reference_comparison(table, &rois, &by_roi);
+    let reference_comparison = reference_comparison(table, &rois, &roi_cells);
     Results {
         design,
         per_roi,
@@ -595,7 +598,7 @@ fn results(table: &MeasurementTable, n_rows: usize) -> Results {
 fn reference_comparison(
     table: &MeasurementTable,
     rois: &[String],
-    by_roi: &[Vec<Obs>],
+    cells: &[Cells],
 ) -> Option<ReferenceComparison> {
     let mut refs: HashMap<(&str, &str), f64> = HashMap::new();
     for r in &table.rows {
@@ -606,13 +609,12 @@ fn reference_comparison(
     if refs.is_empty() {
         return None;
     }
-    let cells: Vec<Cells> = by_roi.iter().map(|o| Cells::new(o)).collect();
     let sites: BTreeSet<&str> = cells.iter().flat_map(|c| c.sites.iter().copied()).collect();
     let mut per_site_roi = Vec::new();
     let mut per_site_summary = BTreeMap::new();
     for site in sites {
         let mut devs = Vec::new();
-        for (roi, c) in rois.iter().zip(&cells) {
+        for (roi, c) in rois.iter().zip(cells) {
             let Some(&ref_value) = refs.get(&(site, roi.as_str())) else {
                 continue;
             };
