@@ -234,25 +234,21 @@ pub fn background_rois(
         PhaseEncoding::Vertical => (false, true),
         PhaseEncoding::Unknown => (true, true),
     };
-    let left_end = if avoid_cols {
-        x_min.floor() as i64 - clear_x
+    let (left_end, right_start) = if avoid_cols {
+        (
+            x_min.floor() as i64 - clear_x,
+            x_max.ceil() as i64 + clear_x,
+        )
     } else {
-        cx - 1
+        (cx - 1, cx + 1)
     };
-    let right_start = if avoid_cols {
-        x_max.ceil() as i64 + clear_x
+    let (top_end, bottom_start) = if avoid_rows {
+        (
+            y_min.floor() as i64 - clear_y,
+            y_max.ceil() as i64 + clear_y,
+        )
     } else {
-        cx + 1
-    };
-    let top_end = if avoid_rows {
-        y_min.floor() as i64 - clear_y
-    } else {
-        cy - 1
-    };
-    let bottom_start = if avoid_rows {
-        y_max.ceil() as i64 + clear_y
-    } else {
-        cy + 1
+        (cy - 1, cy + 1)
     };
     let mut out = BackgroundPlacement {
         rois: Vec::new(),
