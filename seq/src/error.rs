@@ -23,6 +23,9 @@ pub enum SeqError {
         /// What is wrong.
         message: String,
     },
+    /// A builder or protocol was given values it cannot honour (names the function and values).
+    #[error("{0}")]
+    Build(String),
     /// The file could not be read.
     #[error("{}: {source}", .path.display())]
     Io {
@@ -55,6 +58,11 @@ impl SeqError {
             file: None,
             message: message.into(),
         }
+    }
+
+    /// A builder error with the given message.
+    pub fn build(message: impl Into<String>) -> Self {
+        SeqError::Build(message.into())
     }
 
     /// The same error, naming `path` as its file.

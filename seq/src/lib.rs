@@ -1,17 +1,22 @@
 //! Pulseq sequences for Accord: the data model (integer-nanosecond time, event libraries with
 //! ids as in the file, decompressed shapes, extensions), the `.seq` reader for formats
 //! 1.2.0 – 1.5.x, the writer (1.5 and 1.4, reference-toolbox shape compression, MD5 signature),
-//! gradient waveforms and k-space. Builders, timing checks and protocols come later.
+//! gradient waveforms, k-space and timing checks, the pypulseq-style builders (`build`), system
+//! limits (`system`) and the `seqgen` protocols (`protocol`).
 
+pub mod build;
 pub mod error;
 pub mod events;
 pub mod kspace;
+pub mod protocol;
 pub mod read;
+pub mod report_json;
 pub mod sequence;
 pub mod shape;
 pub mod signature;
 pub mod summary;
 pub mod time;
+pub mod system;
 pub mod timing;
 pub mod waveforms;
 pub mod write;
@@ -25,4 +30,5 @@ pub use read::{read_bytes, read_file, read_str};
 pub use sequence::{Block, DefValue, Sequence, Signature, Version};
 pub use shape::{Shape, decompress};
 pub use summary::SeqSummary;
+pub use system::System;
 pub use time::{Nanos, Rasters};
