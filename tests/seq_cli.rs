@@ -92,3 +92,118 @@ fn bad_input_names_the_file_and_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("nonexistent.seq"));
 }
+
+/// `|a - b| <= 1e-9 + 1e-6 · scale` (absolute 1e-9, relative 1e-6 of `scale`).
+fn close(a: f64, b: f64, scale: f64) -> bool {
+    (a - b).abs() <= 1e-9 + 1e-6 * scale.abs()
+}
+
+fn num(v: &Value, what: &str) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("{what}: not a number: {v}"))
+}
+
+fn nums(v: &Value, what: &str) -> Vec<f64> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("{what}: not an array: {v}"))
+        .iter()
+        .map(|x| num(x, what))
+        .collect()
+}
+
+/// Compares two number lists element-wise; `scale` gives each element's relative scale.
+fn assert_close_list(ours: &Value, refv: &Value, scale: f64, what: &str) {
+    let (a, b) = (nums(ours, what), nums(refv, what));
+    assert_eq!(a.len(), b.len(), "{what}: length");
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert!(close(*x, *y, scale.max(y.abs())), "{what}[{i}]: {x} vs {y}");
+    }
+}
+
+/// `accord seq info --json` prints `check_timing`, `kspace` and `waveforms` with the corpus
+/// JSON's key names and pypulseq's values (timing exact; k, moments and gradients to 1e-6
+/// relative of the axis' largest |k| or the value, 1e-9 absolute; times to 1e-9 s). The files
+/// cover a refocused EPI, timing errors (JEMRIS dwell off the ADC raster), a spiral with
+/// arbitrary gradients and a 1.4.1 GRE with RF spoiling.
+#[test]
+fn info_json_has_timing_kspace_and_waveforms_of_the_corpus() {
+    for name in [
+        "pypulseq150_write_epi_se",
+        "jemris121_koma_epi",
+        "matlab140_koma_spiral",
+        "pypulseq141_write_gre",
+    ] {
+        let path = format!("tests/data/pulseq/{name}.seq");
+        let ours = info_json(&path);
+        let reference: Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join(format!("tests/data/pulseq/{name}.json")))
+                .unwrap(),
+        )
+        .unwrap();
+
+        let (ct, rt) = (&ours["check_timing"], &reference["check_timing"]);
+        assert_eq!(ct["timing_ok"], rt["timing_ok"], "{name}: timing_ok");
+        assert_eq!(ct["n_errors"], rt["n_errors"], "{name}: n_errors");
+        assert_eq!(ct["errors_by_type"], rt["errors_by_type"], "{name}");
+        let (oe, re) = (
+            ct["errors"].as_array().unwrap(),
+            rt["errors"].as_array().unwrap(),
+        );
+        assert_eq!(oe.len(), re.len(), "{name}: listed errors");
+        for (o, r) in oe.iter().zip(re) {
+            for key in ["block", "event", "field", "error_type"] {
+                assert_eq!(o[key], r[key], "{name}: error {key}");
+            }
+            let (a, b) = (num(&o["value"], name), num(&r["value"], name));
+            assert!(close(a, b, 0.0), "{name}: error value {a} vs {b}");
+        }
+
+        let (k, rk) = (&ours["kspace"], &reference["kspace"]);
+        assert_eq!(k["n_adc_samples"], rk["n_adc_samples"], "{name}");
+        for (ax, a) in ["x", "y", "z"].into_iter().enumerate() {
+            let (p, rp) = (&k["per_axis"][a], &rk["per_axis"][a]);
+            // The axis' scale: its largest |k| over the ADC samples.
+            let scale = num(&rp["min"], name).abs().max(num(&rp["max"], name).abs());
+            let n = num(&rk["n_adc_samples"], name);
+            for (key, s) in [
+                ("sum", scale * n),
+                ("l2", scale * n.sqrt()),
+                ("min", scale),
+                ("max", scale),
+            ] {
+                let (x, y) = (num(&p[key], name), num(&rp[key], name));
+                assert!(
+                    close(x, y, s),
+                    "{name}: kspace.per_axis.{a}.{key}: {x} vs {y}"
+                );
+            }
+            for key in ["k_adc_first64", "k_adc_last64"] {
+                let what = format!("{name}: kspace.{key}[{a}]");
+                assert_close_list(&k[key][ax], &rk[key][ax], scale, &what);
+            }
+        }
+        for key in ["t_excitation", "t_refocusing"] {
+            let (t, rt) = (&k[key], &rk[key]);
+            assert_eq!(t["count"], rt["count"], "{name}: {key}.count");
+            if rt["all"].is_array() {
+                assert_close_list(&t["all"], &rt["all"], 0.0, &format!("{name}: {key}"));
+            }
+            assert_close_list(&t["first"], &rt["first"], 0.0, &format!("{name}: {key}"));
+        }
+
+        for a in ["x", "y", "z"] {
+            let (w, rw) = (
+                &ours["waveforms"]["axes"][a],
+                &reference["waveforms"]["axes"][a],
+            );
+            let (x, y) = (num(&w["integral"], name), num(&rw["integral"], name));
+            let kscale = num(&rk["per_axis"][a]["min"], name)
+                .abs()
+                .max(num(&rk["per_axis"][a]["max"], name).abs())
+                .max(y.abs());
+            assert!(close(x, y, kscale), "{name}: integral {a}: {x} vs {y}");
+            let (x, y) = (num(&w["max_abs"], name), num(&rw["max_abs"], name));
+            assert!(close(x, y, y), "{name}: max_abs {a}: {x} vs {y}");
+        }
+    }
+}

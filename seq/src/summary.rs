@@ -1,11 +1,14 @@
 //! A file summary with the reference corpus' key names (`version_parsed`, `n_blocks`,
-//! `total_duration_s`, `events`, `definitions`, `signature`), behind `accord seq info`.
+//! `total_duration_s`, `events`, `definitions`, `signature`), behind `accord seq info`; with
+//! [`SeqSummary::with_analysis`] also `check_timing`, `kspace` and `waveforms`
+//! ([`crate::report_json`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
 
+use crate::report_json::SeqAnalysis;
 use crate::sequence::{DefValue, Sequence};
 
 /// Per-block event counts, as in the corpus JSON `events`.
@@ -74,6 +77,9 @@ pub struct SeqSummary {
     pub signature: SignatureSummary,
     /// Reader warnings.
     pub warnings: Vec<String>,
+    /// Timing check, k-space and waveforms (their keys appear at the top level of the JSON).
+    #[serde(flatten)]
+    pub analysis: Option<SeqAnalysis>,
 }
 
 /// Definitions in file order, serialised as a JSON object.
@@ -157,6 +163,15 @@ impl SeqSummary {
             definitions,
             signature,
             warnings: seq.warnings.clone(),
+            analysis: None,
+        }
+    }
+
+    /// Summarises a sequence and adds its timing check, k-space and waveform summaries.
+    pub fn with_analysis(seq: &Sequence) -> Self {
+        SeqSummary {
+            analysis: Some(SeqAnalysis::new(seq)),
+            ..SeqSummary::new(seq)
         }
     }
 }
@@ -201,6 +216,23 @@ impl fmt::Display for SeqSummary {
             (Some(h), Some(true)) => writeln!(f, "signature: md5 {h} (verified)")?,
             (Some(h), _) => writeln!(f, "signature: md5 {h} (DOES NOT MATCH the file)")?,
             _ => writeln!(f, "signature: none")?,
+        }
+        if let Some(a) = &self.analysis {
+            let t = &a.check_timing;
+            if t.timing_ok {
+                writeln!(f, "timing (default system limits): ok")?;
+            } else {
+                writeln!(f, "timing (default system limits): {} errors", t.n_errors)?;
+                for (k, n) in &t.errors_by_type {
+                    writeln!(f, "  {k}: {n}")?;
+                }
+            }
+            let k = &a.kspace.k_max_abs;
+            writeln!(
+                f,
+                "max |k| (1/m): x {:.4}, y {:.4}, z {:.4}; excitations {}, refocusings {}",
+                k.x, k.y, k.z, a.waveforms.n_excitation, a.waveforms.n_refocusing
+            )?;
         }
         for w in &self.warnings {
             writeln!(f, "warning: {w}")?;

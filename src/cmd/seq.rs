@@ -28,7 +28,7 @@ pub fn run(command: &SeqCommand) -> Result<(), Box<dyn std::error::Error>> {
     match command {
         SeqCommand::Info(args) => {
             let seq = accord_seq::read_file(&args.file)?;
-            let summary = SeqSummary::new(&seq);
+            let summary = SeqSummary::with_analysis(&seq);
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
