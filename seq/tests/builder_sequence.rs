@@ -1,0 +1,215 @@
+//! `SequenceBuilder`: library de-duplication, duration rules, continuity checks, and the
+//! round trip builder → writer → reader, with hand-made events (the `make_*` builders have their
+//! own tests against pypulseq).
+
+use accord_seq::build::{
+    Adc, ArbitraryGrad, Channel, Event, Grad, GradTiming, LabelEvent, LabelOp, Rf, RfUse,
+    SequenceBuilder, Trapezoid,
+};
+use accord_seq::system::System;
+use accord_seq::write::{WriteOptions, write_string};
+use accord_seq::{Gradient, Nanos};
+use num_complex::Complex64;
+
+fn trap(channel: Channel, amp: f64, rise: i64, flat: i64, delay: i64) -> Event {
+    Event::Grad(Grad::Trap(Trapezoid {
+        channel,
+        amplitude: amp,
+        rise_time: Nanos(rise),
+        flat_time: Nanos(flat),
+        fall_time: Nanos(rise),
+        delay: Nanos(delay),
+    }))
+}
+
+fn block_rf(flip_hz: f64, n: usize) -> Rf {
+    Rf {
+        signal: vec![Complex64::new(flip_hz, 0.0); n],
+        t: (0..n).map(|k| (k as f64 + 0.5) * 1e-6).collect(),
+        shape_dur: Nanos(n as i64 * 1000),
+        delay: Nanos(20_000),
+        center: Nanos(n as i64 * 500),
+        freq_offset: 0.0,
+        phase_offset: 0.0,
+        freq_ppm: 0.0,
+        phase_ppm: 0.0,
+        dead_time: Nanos::ZERO,
+        ringdown_time: Nanos::ZERO,
+        use_: RfUse::Excitation,
+    }
+}
+
+fn adc(n: u64, dwell: i64, delay: i64) -> Event {
+    Event::Adc(Adc {
+        num_samples: n,
+        dwell: Nanos(dwell),
+        delay: Nanos(delay),
+        freq_offset: 0.0,
+        phase_offset: 0.0,
+        freq_ppm: 0.0,
+        phase_ppm: 0.0,
+        dead_time: Nanos::ZERO,
+        phase_modulation: vec![],
+    })
+}
+
+fn label(op: LabelOp, name: &str, value: i64) -> Event {
+    Event::Label(LabelEvent {
+        op,
+        label: name.into(),
+        value,
+    })
+}
+
+#[test]
+fn builds_deduplicates_and_round_trips() {
+    let sys = System::default();
+    let mut b = SequenceBuilder::new(&sys);
+    for line in 0..8 {
+        let mut rf = block_rf(250.0, 500);
+        rf.phase_offset = if line % 2 == 0 {
+            0.0
+        } else {
+            std::f64::consts::PI
+        };
+        b.add_block(&[Event::Rf(rf), trap(Channel::Z, 1e5, 20_000, 500_000, 0)])
+            .unwrap();
+        b.add_block(&[
+            trap(Channel::Y, (line as f64 - 4.0) * 100.0, 100_000, 100_000, 0),
+            trap(Channel::X, -2e4, 100_000, 100_000, 0),
+            label(LabelOp::Set, "LIN", line),
+        ])
+        .unwrap();
+        b.add_block(&[
+            trap(Channel::X, 2e4, 100_000, 640_000, 0),
+            adc(64, 10_000, 100_000),
+        ])
+        .unwrap();
+    }
+    assert_eq!(b.n_blocks(), 24);
+    let seq = b.finish().unwrap();
+    // Two RF events (phase 0 and π) sharing one magnitude shape; 8 y trapezoids, 1 slice, 2 x.
+    assert_eq!(seq.rf.len(), 2);
+    assert_eq!(seq.grad.len(), 8 + 1 + 2);
+    assert_eq!(seq.adc.len(), 1);
+    assert_eq!(seq.labelset.len(), 8);
+    // Block durations: the latest event end.
+    assert_eq!(seq.blocks[0].duration, Nanos(540_000));
+    assert_eq!(seq.blocks[2].duration, Nanos(840_000));
+    let text = write_string(&seq, WriteOptions::default()).unwrap();
+    let back = accord_seq::read_str(&text).unwrap();
+    assert_eq!(back.blocks.len(), 24);
+    for (a, b) in back.blocks.iter().zip(&seq.blocks) {
+        assert_eq!(a.duration, b.duration);
+    }
+    assert!(back.signature.as_ref().unwrap().matches);
+    let total = accord_seq::summary::SeqSummary::new(&back).total_duration_s;
+    assert!((total - 8.0 * (540e-6 + 300e-6 + 840e-6)).abs() < 1e-12);
+    let rep = accord_seq::timing::check_timing(&back, &sys.timing_limits());
+    assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+}
+
+#[test]
+fn block_raster_and_multiplicity_errors() {
+    let sys = System::default();
+    let mut b = SequenceBuilder::new(&sys);
+    let e = b.add_block(&[adc(100, 1_550, 0)]).unwrap_err().to_string();
+    assert!(
+        e.contains("block 1") && e.contains("155.000 µs") && e.contains("not a multiple"),
+        "{e}"
+    );
+    let e = b
+        .add_block(&[
+            trap(Channel::X, 1.0, 10_000, 0, 0),
+            trap(Channel::X, 1.0, 10_000, 0, 0),
+        ])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("more than one gradient on x"), "{e}");
+    let e = b
+        .add_block(&[trap(Channel::X, f64::NAN, 10_000, 0, 0)])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("NaN"), "{e}");
+    assert_eq!(b.n_blocks(), 0, "failed blocks must not be added");
+    b.add_block(&[Event::Delay(Nanos(10_000))]).unwrap();
+    assert_eq!(b.n_blocks(), 1);
+}
+
+#[test]
+fn gradient_continuity_is_checked() {
+    let sys = System::default();
+    let ramp_up = |end: f64| {
+        Event::Grad(Grad::Arb(ArbitraryGrad {
+            channel: Channel::X,
+            waveform: vec![0.0, end],
+            tt: vec![0.0, 100e-6],
+            timing: GradTiming::TimeShape,
+            shape_dur: Nanos(100_000),
+            delay: Nanos::ZERO,
+            first: 0.0,
+            last: end,
+        }))
+    };
+    let ramp_down = |start: f64| {
+        Event::Grad(Grad::Arb(ArbitraryGrad {
+            channel: Channel::X,
+            waveform: vec![start, 0.0],
+            tt: vec![0.0, 100e-6],
+            timing: GradTiming::TimeShape,
+            shape_dur: Nanos(100_000),
+            delay: Nanos::ZERO,
+            first: start,
+            last: 0.0,
+        }))
+    };
+    let mut b = SequenceBuilder::new(&sys);
+    b.add_block(&[ramp_up(5e5)]).unwrap();
+    let e = b
+        .add_block(&[Event::Delay(Nanos(10_000))])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no x gradient to continue it"), "{e}");
+    let e = b.add_block(&[ramp_down(4e5)]).unwrap_err().to_string();
+    assert!(
+        e.contains("starts at 400000") && e.contains("ends at 500000"),
+        "{e}"
+    );
+    let unfinished = b.clone().finish().unwrap_err().to_string();
+    assert!(
+        unfinished.contains("ends with the x gradient"),
+        "{unfinished}"
+    );
+    b.add_block(&[ramp_down(5e5)]).unwrap();
+    let seq = b.finish().unwrap();
+    let Gradient::Arb(g) = &seq.grad[&1] else {
+        panic!("arbitrary gradient expected")
+    };
+    assert_eq!((g.first, g.last, g.amp), (Some(0.0), Some(5e5), 5e5));
+    // Extended trapezoid time shape in gradient-raster units.
+    assert_eq!(seq.shapes[&(g.time_id as u32)].samples, vec![0.0, 10.0]);
+}
+
+#[test]
+fn extension_lists_are_shared() {
+    let sys = System::default();
+    let mut b = SequenceBuilder::new(&sys);
+    for k in 0..4 {
+        b.add_block(&[
+            label(LabelOp::Set, "SLC", k % 2),
+            label(LabelOp::Inc, "LIN", 1),
+            Event::Delay(Nanos(10_000)),
+        ])
+        .unwrap();
+    }
+    let seq = b.finish().unwrap();
+    assert_eq!(seq.extensions.len(), 4, "two distinct lists of two nodes");
+    assert_eq!(seq.blocks[0].ext, seq.blocks[2].ext);
+    assert_ne!(seq.blocks[0].ext, seq.blocks[1].ext);
+    let names: Vec<&str> = seq
+        .extension_specs
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["LABELSET", "LABELINC"]);
+}
