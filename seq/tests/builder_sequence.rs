@@ -76,7 +76,7 @@ fn builds_deduplicates_and_round_trips() {
             .unwrap();
         b.add_block(&[
             trap(Channel::Y, (line as f64 - 4.0) * 100.0, 100_000, 100_000, 0),
-            trap(Channel::X, -2e4, 100_000, 100_000, 0),
+            trap(Channel::X, -3.7e4, 100_000, 100_000, 0),
             label(LabelOp::Set, "LIN", line),
         ])
         .unwrap();
@@ -212,4 +212,63 @@ fn extension_lists_are_shared() {
         .map(|s| s.name.as_str())
         .collect();
     assert_eq!(names, ["LABELSET", "LABELINC"]);
+}
+
+#[test]
+fn test_report_and_hardware_check() {
+    let sys = System::default();
+    let mut b = SequenceBuilder::new(&sys);
+    for line in 0..8 {
+        b.add_block(&[
+            Event::Rf(block_rf(250.0, 500)),
+            trap(Channel::Z, 1e5, 20_000, 500_000, 0),
+        ])
+        .unwrap();
+        b.add_block(&[
+            trap(Channel::Y, (line as f64 - 4.0) * 100.0, 100_000, 100_000, 0),
+            trap(Channel::X, -3.7e4, 100_000, 100_000, 0),
+        ])
+        .unwrap();
+        b.add_block(&[
+            trap(Channel::X, 2e4, 100_000, 640_000, 0),
+            adc(64, 10_000, 100_000),
+        ])
+        .unwrap();
+    }
+    let seq = b.finish().unwrap();
+    let r = accord_seq::report::test_report(&seq, &sys);
+    // 250 Hz for 500 µs = 0.125 cycles = 45°.
+    assert_eq!(r.flip_angles_deg, vec![45.0]);
+    // Excitation at 20 + 250 µs; the k = 0 crossing lies between samples 31 and 32 of the
+    // readout (block start 840 µs + delay 100 µs + 31.5·10 µs); the first of the two equal
+    // |k| samples is taken: 840 + 100 + 315 − 270 = 985 µs.
+    assert_eq!(r.te_ms.len(), 1);
+    assert!((r.te_ms[0] - 0.985).abs() < 1e-9, "{:?}", r.te_ms);
+    assert!(
+        (r.tr_ms[0] - 1.68).abs() < 1e-9 && r.tr_ms.len() == 1,
+        "{:?}",
+        r.tr_ms
+    );
+    assert!((r.max_grad_mt_per_m[2] - 1e5 / 42.576e3).abs() < 1e-9);
+    assert!((r.max_slew_t_per_m_per_s[2] - 1e5 / 20e-6 / 42.576e6).abs() < 1e-9);
+    // Energy: 250² Hz² × 500 µs per RF block.
+    assert!((r.rf_energy_per_block[0] - 250.0f64.powi(2) * 500e-6).abs() < 1e-9);
+    assert_eq!(r.rf_energy_per_block[1], 0.0);
+    assert!((r.rf_energy_total - 8.0 * 31.25).abs() < 1e-9);
+    assert!(accord_seq::report::check_hardware(&seq, &sys).is_empty());
+
+    let mut b = SequenceBuilder::new(&sys);
+    b.add_block(&[trap(Channel::Y, 2e6, 20_000, 100_000, 0)])
+        .unwrap();
+    let v = accord_seq::report::check_hardware(&b.finish().unwrap(), &sys);
+    let text: Vec<String> = v.iter().map(|v| v.to_string()).collect();
+    assert_eq!(v.len(), 2, "{text:?}");
+    assert!(
+        text[0].contains("block 1: y gradient amplitude 46.975 mT/m exceeds the limit 40.000 mT/m"),
+        "{text:?}"
+    );
+    assert!(
+        text[1].contains("slew") && text[1].contains("2348.741 T/m/s"),
+        "{text:?}"
+    );
 }
