@@ -13,9 +13,10 @@
 
 use num_complex::Complex64;
 
-use crate::build::{Rf, RfUse, Trapezoid};
+use crate::build::grad::{TrapezoidSpec, make_trapezoid};
+use crate::build::{Channel, Rf, RfUse, Trapezoid};
 use crate::error::{Result, SeqError};
-use crate::system::System;
+use crate::system::{System, ceil_to};
 use crate::time::Nanos;
 
 /// Parameters shared by the shaped-pulse builders (pypulseq's keyword arguments).
@@ -378,10 +379,44 @@ fn slice_gradients(
     spec: &PulseSpec,
     system: &System,
 ) -> Result<(Trapezoid, Option<Trapezoid>)> {
-    let _ = (func, rf, amplitude, flat_time, center_pos, spec, system);
-    Err(err(format!(
-        "{func}: slice selection is not available yet (make_trapezoid pending)"
-    )))
+    let limits = |t: TrapezoidSpec| TrapezoidSpec {
+        max_grad: spec.max_grad,
+        max_slew: spec.max_slew,
+        ..t
+    };
+    let in_context = |e: SeqError| {
+        err(format!(
+            "{func}: slice-select gradient for amplitude {amplitude} Hz/m over {} ns: {e}",
+            flat_time.0
+        ))
+    };
+    let area = amplitude * flat_time.as_secs_f64();
+    let mut gz = make_trapezoid(
+        Channel::Z,
+        &limits(TrapezoidSpec::flat_area(area, flat_time)),
+        system,
+    )
+    .map_err(in_context)?;
+    let gzr = match center_pos {
+        None => None,
+        Some(c) => Some(
+            make_trapezoid(
+                Channel::Z,
+                &limits(TrapezoidSpec::area(
+                    -area * (1.0 - c) - 0.5 * (gz.area() - area),
+                )),
+                system,
+            )
+            .map_err(in_context)?,
+        ),
+    };
+    if rf.delay > gz.rise_time {
+        gz.delay = ceil_to(rf.delay - gz.rise_time, system.rasters.grad);
+    }
+    if rf.delay < gz.rise_time + gz.delay {
+        rf.delay = gz.rise_time + gz.delay;
+    }
+    Ok((gz, gzr))
 }
 
 /// A sinc pulse (pypulseq `make_sinc_pulse`), with slice-select and rephasing gradients when
@@ -454,7 +489,7 @@ pub fn make_block_pulse(
     };
     let raster = system.rasters.rf;
     let n = (dur_s / raster.as_secs_f64()).round_ties_even();
-    if !(n >= 1.0 && n < 1e15) {
+    if !(1.0..1e15).contains(&n) {
         return Err(err(format!(
             "{F}: duration = {dur_s} s is less than half the {} ns RF raster (or too long); \
              use at least {} ns",
