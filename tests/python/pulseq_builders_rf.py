@@ -6,7 +6,8 @@ Run: /tmp/ppvenv/bin/python tests/python/pulseq_builders_rf.py   (pypulseq==1.5.
 
 Times are stored in integer ns (pypulseq's seconds rounded to the nearest ns), amplitudes in Hz
 and Hz/m. RF signals are stored compactly: count, peak |s|, complex sum, L2 norm, energy and a
-subset of samples (every k-th plus the peak); a few cases store every sample.
+subset of samples (every k-th plus the peak); the block, arbitrary and one sinc case store
+every sample.
 """
 
 import json
@@ -133,7 +134,7 @@ def shaped(name, func, system, args, full=False):
 
 
 # --- sinc
-shaped("sinc_90_default", "sinc", "default", {"flip": math.pi / 2, "duration_ns": 4_000_000}, full=True)
+shaped("sinc_90_default", "sinc", "default", {"flip": math.pi / 2, "duration_ns": 4_000_000})
 shaped("sinc_30_slice_hann", "sinc", "default",
        {"flip": math.radians(30), "duration_ns": 3_000_000, "apodization": 0.5, "slice": 5e-3})
 shaped("sinc_90_siemens_slice", "sinc", "siemens",
@@ -143,7 +144,8 @@ shaped("sinc_180_refocus_offsets", "sinc", "siemens",
        {"flip": math.pi, "duration_ns": 2_500_000, "slice": 4e-3, "phase_offset": math.pi / 2,
         "freq_offset": 250.0, "use": "refocusing", "delay_ns": 250_000})
 shaped("sinc_center03_dwell2us", "sinc", "default",
-       {"flip": math.radians(20), "duration_ns": 1_000_000, "tbw": 2.0, "center_pos": 0.3, "dwell_ns": 2000})
+       {"flip": math.radians(20), "duration_ns": 1_000_000, "tbw": 2.0, "center_pos": 0.3, "dwell_ns": 2000},
+       full=True)
 shaped("sinc_limits_slice", "sinc", "default",
        {"flip": math.radians(15), "duration_ns": 1_200_000, "tbw": 6.0, "slice": 8e-3,
         "max_grad": 20e-3 * 42.576e6, "max_slew": 100 * 42.576e6})
@@ -151,7 +153,7 @@ shaped("sinc_slice_asym", "sinc", "default",
        {"flip": math.radians(60), "duration_ns": 2_000_000, "tbw": 4.0, "slice": 6e-3, "center_pos": 0.35,
         "delay_ns": 35_000})
 # --- gauss
-shaped("gauss_90_default", "gauss", "default", {"flip": math.pi / 2, "duration_ns": 4_000_000}, full=True)
+shaped("gauss_90_default", "gauss", "default", {"flip": math.pi / 2, "duration_ns": 4_000_000})
 shaped("gauss_45_slice_siemens", "gauss", "siemens",
        {"flip": math.radians(45), "duration_ns": 2_000_000, "apodization": 0.3, "slice": 5e-3})
 shaped("gauss_10_tbw3", "gauss", "default",
@@ -290,5 +292,6 @@ doc = {
 }
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, "w") as fh:
-    json.dump(doc, fh, indent=1)
+    json.dump(doc, fh, separators=(",", ":"))
+    fh.write("\n")
 print(f"wrote {len(cases)} cases to {os.path.normpath(OUT)}")
