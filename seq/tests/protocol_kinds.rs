@@ -24,7 +24,7 @@ fn example_text(name: &str) -> String {
 }
 
 fn build_text(text: &str, origin: &str) -> Generated {
-    generate(text, origin, &System::default()).unwrap_or_else(|e| panic!("{origin}: {e}"))
+    generate(text, origin, &System::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn build_example(name: &str) -> Generated {
@@ -361,4 +361,206 @@ fn spin_echo_parameter_errors_are_actionable() {
     );
     let e = error_of(&with(&t2, "n_echoes", "0"));
     assert!(e.contains("n_echoes = 0"), "{e}");
+}
+
+/// Per-readout EPI checks; returns (readouts, labels, k per readout).
+fn check_epi(
+    g: &Generated,
+    fov: [f64; 2],
+    matrix: [usize; 2],
+    n_nav: usize,
+    n_slices: usize,
+    reps: usize,
+) {
+    assert_timing_clean(g);
+    let seq = &g.sequence;
+    let k = calculate_kspace(seq);
+    let per = kspace_per_adc(seq, &k);
+    let file = written(g);
+    let labels = labels_at_adcs(&file);
+    assert_eq!(per.len(), (n_nav + matrix[1]) * n_slices * reps);
+    assert_eq!(labels.len(), per.len());
+    let dky = 1.0 / fov[1];
+    let dkx = 1.0 / fov[0];
+    let kx_side: Vec<f64> = g.sidecar.extra["kx_per_sample"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let n = g.sidecar.n_adc_samples_per_readout as usize;
+    assert_eq!(kx_side.len(), n);
+    let dwell = g.sidecar.dwell_ns as f64 * 1e-9;
+    let te = g.sidecar.te_ms[0] * 1e-3;
+    // Readout polarity from the written file's gx of each ADC block.
+    let gx_sign: Vec<f64> = file
+        .blocks
+        .iter()
+        .filter(|b| b.adc != 0)
+        .map(|b| match &file.grad[&b.gx] {
+            accord_seq::Gradient::Trap(t) => t.amp.signum(),
+            other => panic!("readout gradient is not a trapezoid: {other:?}"),
+        })
+        .collect();
+    let mut centre_checked = 0;
+    for (i, ((t, kk), lab)) in per.iter().zip(&labels).enumerate() {
+        assert_eq!(kk.len(), n);
+        let nav = lab["NAV"] == 1;
+        let lin = lab["LIN"] as usize;
+        let rev = lab["REV"] == 1;
+        assert_eq!(rev, gx_sign[i] < 0.0, "ADC {i}: REV vs gradient sign");
+        let want_ky = if nav {
+            assert_eq!(lin, matrix[1] / 2);
+            0.0
+        } else {
+            (lin as f64 - (matrix[1] / 2) as f64) * dky
+        };
+        for (j, s) in kk.iter().enumerate() {
+            assert!(
+                (s[1] - want_ky).abs() <= 1e-6 * dky,
+                "ADC {i} {j}: ky {} want {want_ky}",
+                s[1]
+            );
+            assert!(s[2].abs() <= 1e-6 * dky, "ADC {i}: kz {}", s[2]);
+            let want_kx = if rev { -kx_side[j] } else { kx_side[j] };
+            assert!(
+                (s[0] - want_kx).abs() <= 1e-6 * dkx,
+                "ADC {i} {j}: kx {} want {want_kx}",
+                s[0]
+            );
+        }
+        if !nav && lin == matrix[1] / 2 {
+            let t_mid = 0.5 * (t[n / 2 - 1] + t[n / 2]);
+            let got = t_mid - last_excitation_before(&k, t[0]);
+            assert!(
+                (got - te).abs() <= dwell,
+                "ADC {i}: centre at {got} s, TE {te} s"
+            );
+            centre_checked += 1;
+        }
+    }
+    assert_eq!(centre_checked, n_slices * reps);
+    // Each (LIN, SLC, REP) of the imaging lines once; navigators n_nav per slice and repetition.
+    let imaging: Vec<_> = labels.iter().filter(|l| l["NAV"] == 0).cloned().collect();
+    assert_each_once(
+        &imaging,
+        &["LIN", "SLC", "REP"],
+        matrix[1] * n_slices * reps,
+    );
+    assert_eq!(labels.len() - imaging.len(), n_nav * n_slices * reps);
+    // Readout polarity alternates within each slice's echo train.
+    let per_slice = n_nav + matrix[1];
+    for chunk in labels.chunks(per_slice) {
+        for (r, l) in chunk.iter().enumerate() {
+            assert_eq!(l["REV"], (r % 2) as i64);
+        }
+    }
+}
+
+#[test]
+fn epi_example_ramp_sampled() {
+    let g = build_example("epi");
+    check_epi(&g, [0.22, 0.22], [64, 64], 3, 7, 2);
+    let kx: Vec<f64> = g.sidecar.extra["kx_per_sample"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let n = kx.len();
+    let dkx = 1.0 / 0.22;
+    // Symmetric about kx = 0, spanning (almost) the full Nx·Δkx, flat-top spacing ≤ Δkx and
+    // denser on the ramps.
+    for j in 0..n {
+        assert!(
+            (kx[j] + kx[n - 1 - j]).abs() <= 1e-6 * dkx,
+            "{j}: {} {}",
+            kx[j],
+            kx[n - 1 - j]
+        );
+    }
+    assert!(kx[0] > -32.0 * dkx && kx[0] < -30.0 * dkx, "{}", kx[0]);
+    let mid = kx[n / 2] - kx[n / 2 - 1];
+    assert!(mid <= dkx * (1.0 + 1e-9) && mid > 0.9 * dkx, "{mid}");
+    assert!(kx[1] - kx[0] < 0.5 * mid);
+    assert!(n > 64 && n % 4 == 0, "{n}");
+    assert_eq!(g.sidecar.extra["needs_regridding"], serde_json::json!(true));
+    assert_eq!(g.sidecar.label_to_ismrmrd["REV"], "flag ACQ_IS_REVERSE");
+    assert_eq!(
+        g.sidecar.label_to_ismrmrd["NAV"],
+        "flag ACQ_IS_PHASECORR_DATA"
+    );
+    assert_eq!(g.sidecar.label_to_ismrmrd["REP"], "repetition");
+    assert_eq!(g.sidecar.te_ms, vec![30.0]);
+    // Fat saturation: one saturation pulse per excitation.
+    let sat = g.sequence.rf.values().filter(|r| r.use_ == 's').count();
+    assert!(sat >= 1);
+    assert_eq!(g.sequence.total_duration().0, 2 * 700_000_000);
+}
+
+#[test]
+fn epi_without_ramp_sampling_is_cartesian() {
+    let text = with(
+        &with(
+            &with(&example_text("epi"), "ramp_sampling", "false"),
+            "bandwidth_hz_per_pixel",
+            "1500",
+        ),
+        "fat_saturation",
+        "false",
+    );
+    let text = with(&with(&text, "n_navigators", "0"), "repetitions", "1");
+    let text = with(&text, "te_ms", "40");
+    let g = build_text(&text, "epi_cart.toml");
+    check_epi(&g, [0.22, 0.22], [64, 64], 0, 7, 1);
+    assert_eq!(g.sidecar.n_adc_samples_per_readout, 64);
+    let kx: Vec<f64> = g.sidecar.extra["kx_per_sample"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let dkx = 1.0 / 0.22;
+    for w in kx.windows(2) {
+        assert!((w[1] - w[0] - dkx).abs() <= 1e-6 * dkx, "{w:?}");
+    }
+    // Centred within the RF raster: offset below the gradient's 1 µs travel.
+    let amp = g.sidecar.extra["readout_gradient"]["amplitude_hz_per_m"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (kx[31] + kx[32]).abs() <= 2.0 * amp * 1e-6,
+        "{} {}",
+        kx[31],
+        kx[32]
+    );
+    assert_eq!(
+        g.sidecar.extra["needs_regridding"],
+        serde_json::json!(false)
+    );
+}
+
+#[test]
+fn epi_parameter_errors_are_actionable() {
+    let epi = example_text("epi");
+    let e = error_of(&with(&epi, "te_ms", "10"));
+    assert!(
+        e.contains("te_ms = 10: TE 10 ms is below the minimum"),
+        "{e}"
+    );
+    let e = error_of(&with(&epi, "bandwidth_hz_per_pixel", "20000"));
+    assert!(
+        e.contains("bandwidth_hz_per_pixel = 20000: a ramp-sampled readout of 64 pixels")
+            && e.contains("use bandwidth_hz_per_pixel ≤"),
+        "{e}"
+    );
+    let e = error_of(&with(&epi, "n_slices", "30"));
+    assert!(
+        e.contains("tr_ms = 700: TR 700 ms holds at most") && e.contains("30 requested"),
+        "{e}"
+    );
+    let e = error_of(&with(&epi, "ramp_sampled", "true"));
+    assert!(e.contains("unknown field `ramp_sampled`"), "{e}");
+    let e = error_of(&with(&epi, "matrix", "[64]"));
+    assert!(e.contains("matrix: expected 2 values"), "{e}");
 }

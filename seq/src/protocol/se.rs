@@ -216,6 +216,42 @@ pub(crate) fn finish(sb: SequenceBuilder, mut sc: Sidecar, system: &System) -> R
     })
 }
 
+/// The fill after each of `n` slice slots of length `per` so that a TR of `tr` holds them all
+/// (each slice excited once per TR; the rounding remainder goes to the last slot); errors say
+/// how many slices the TR holds `at` the given timing (e.g. `TE 15.000 ms`).
+pub(crate) fn slot_fills(
+    tr_ms: f64,
+    tr: Nanos,
+    per: Nanos,
+    n: usize,
+    at: &str,
+    system: &System,
+) -> Result<Vec<Nanos>> {
+    let n = n as i64;
+    if per * n > tr {
+        let fit = tr.0 / per.0.max(1);
+        if fit == 0 {
+            return Err(common::min_tr_error(
+                tr_ms,
+                per * n,
+                &format!("{n} slice(s) at {at}"),
+            ));
+        }
+        return Err(SeqError::build(format!(
+            "tr_ms = {tr_ms}: TR {tr_ms} ms holds at most {fit} slices at {at}; {n} requested; set tr_ms ≥ {} or n_slices ≤ {fit}",
+            fmt_ms(per * n)
+        )));
+    }
+    let spare = tr - per * n;
+    let r = system.rasters.block.max(Nanos(1));
+    let share = Nanos((spare.0 / n).div_euclid(r.0) * r.0);
+    let mut v = vec![share; n as usize];
+    if let Some(last) = v.last_mut() {
+        *last = spare - share * (n - 1);
+    }
+    Ok(v)
+}
+
 /// The raw protocol keys of a 2-D Cartesian geometry.
 pub(crate) struct GeometryKeys<'a> {
     /// `fov_mm`.
@@ -649,7 +685,6 @@ impl EchoTrain {
         geo: &Geometry,
         system: &System,
     ) -> Result<Vec<Nanos>> {
-        let n = geo.n_slices() as i64;
         let lead = match ti {
             Some(t) => self.inversion_lead(t)?.0,
             None => Nanos::ZERO,
@@ -661,28 +696,14 @@ impl EchoTrain {
             format!("TE {} ms", fmt_ms(self.esp))
         };
         let ti_txt = ti.map_or(String::new(), |t| format!(" and TI {} ms", fmt_ms(t)));
-        if per * n > tr {
-            let fit = tr.0 / per.0.max(1);
-            if fit == 0 {
-                return Err(common::min_tr_error(
-                    tr_ms,
-                    per * n,
-                    &format!("{n} slice(s) at {at}{ti_txt}"),
-                ));
-            }
-            return Err(SeqError::build(format!(
-                "tr_ms = {tr_ms}: TR {tr_ms} ms holds at most {fit} slices at {at}{ti_txt}; {n} requested; set tr_ms ≥ {} or n_slices ≤ {fit}",
-                fmt_ms(per * n)
-            )));
-        }
-        let spare = tr - per * n;
-        let r = system.rasters.block.max(Nanos(1));
-        let share = Nanos((spare.0 / n).div_euclid(r.0) * r.0);
-        let mut v = vec![share; n as usize];
-        if let Some(last) = v.last_mut() {
-            *last = spare - share * (n - 1);
-        }
-        Ok(v)
+        slot_fills(
+            tr_ms,
+            tr,
+            per,
+            geo.n_slices(),
+            &format!("{at}{ti_txt}"),
+            system,
+        )
     }
 
     fn slice_rf(&self, rf: &Rf, gz_amplitude: f64, position: f64, phase: f64) -> Rf {
