@@ -477,7 +477,9 @@ pub fn readout(spec: &ReadoutSpec, system: &System) -> Result<Readout> {
         fall_time: rise,
         delay: Nanos::ZERO,
     };
-    let pad = Nanos((flat - window).0 / 2 / ar * ar);
+    // The ADC delay must lie on the ADC raster and (pypulseq's check_timing) on the RF raster.
+    let dr = lcm(ar, system.rasters.rf.0.max(1));
+    let pad = Nanos((flat - window).0 / 2 / dr * dr);
     let adc_delay = rise + pad;
     let adc = Adc {
         num_samples: ns as u64,
@@ -504,6 +506,14 @@ pub fn readout(spec: &ReadoutSpec, system: &System) -> Result<Readout> {
         delta_k,
         bandwidth_hz_per_pixel: achieved_bw,
     })
+}
+
+fn lcm(a: i64, b: i64) -> i64 {
+    let (mut x, mut y) = (a, b);
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    a / x * b
 }
 
 // ---------------------------------------------------------------------------------------------
