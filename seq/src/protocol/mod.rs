@@ -139,39 +139,49 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// The byte range of the top-level `kind = ...` line, if any.
-fn kind_line(text: &str) -> Option<(usize, usize)> {
-    let mut start = 0;
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix("kind") {
-            if rest.trim_start().starts_with('=') {
-                return Some((start, start + line.trim_end_matches(['\n', '\r']).len()));
+/// The text with the top-level `keys` blanked out (each from the start of its line to the end
+/// of its value, newlines kept so that line numbers stay); the text itself if it does not parse
+/// (the caller's parse then reports the syntax error).
+pub fn strip_keys(text: &str, keys: &[&str]) -> String {
+    let Ok(map) = toml::from_str::<BTreeMap<String, toml::Spanned<toml::Value>>>(text) else {
+        return text.to_string();
+    };
+    let mut bytes: Vec<u8> = text.as_bytes().to_vec();
+    for key in keys {
+        if let Some(v) = map.get(*key) {
+            let span = v.span();
+            let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+            for c in &mut bytes[start..span.end.min(text.len())] {
+                if *c != b'\n' && *c != b'\r' {
+                    *c = b' ';
+                }
             }
         }
-        if t.starts_with('[') {
-            return None;
-        }
-        start += line.len();
     }
-    None
+    // Every byte of a blanked range (whole characters: spans lie on char boundaries) became a
+    // space, so the text stays valid UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
 }
 
 /// Parses a protocol's parameters into `T` (the `kind` key is removed first, line numbers kept).
 /// Errors name `origin`, the 1-based line and the problem (e.g. an unknown key).
 pub fn parse_params<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T> {
-    let stripped;
-    let text = match kind_line(text) {
-        Some((a, b)) => {
-            stripped = format!("{}{}{}", &text[..a], " ".repeat(b - a), &text[b..]);
-            stripped.as_str()
-        }
-        None => text,
-    };
-    toml::from_str::<T>(text).map_err(|e| {
+    parse_params_without(text, origin, &["kind"])
+}
+
+/// [`parse_params`] with other top-level keys removed too (e.g. `method` of `t1map`).
+pub fn parse_params_without<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+    keys: &[&str],
+) -> Result<T> {
+    let text = strip_keys(text, keys);
+    toml::from_str::<T>(&text).map_err(|e| {
         let msg = e.message().trim().to_string();
         match e.span() {
-            Some(s) => SeqError::build(format!("{origin}: line {}: {msg}", line_of(text, s.start))),
+            Some(s) => {
+                SeqError::build(format!("{origin}: line {}: {msg}", line_of(&text, s.start)))
+            }
             None => SeqError::build(format!("{origin}: {msg}")),
         }
     })
@@ -192,6 +202,9 @@ pub fn key_line(text: &str, key: &str) -> Option<usize> {
 /// set in the file, that key's line.
 fn locate(e: SeqError, text: &str, origin: &str) -> SeqError {
     let msg = e.to_string();
+    if msg.starts_with(&format!("{origin}: ")) {
+        return e;
+    }
     let key: String = msg
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -231,7 +244,7 @@ pub fn generate(text: &str, origin: &str, system: &System) -> Result<Generated> 
     let kind = protocol_kind(text, origin)?;
     let built = match kind.as_str() {
         "gre" => gre::build(&parse_params::<gre::Params>(text, origin)?, system),
-        "t1map" => t1map::build(&parse_params::<t1map::Params>(text, origin)?, system),
+        "t1map" => t1map::generate_text(text, origin, system),
         "mprage" => mprage::build(&parse_params::<mprage::Params>(text, origin)?, system),
         "se" => se::build(&parse_params::<se::Params>(text, origin)?, system),
         "tse" => tse::build(&parse_params::<tse::Params>(text, origin)?, system),
