@@ -133,8 +133,8 @@ fn kspace_per_adc(seq: &Sequence, k: &KSpace) -> Vec<(Vec<f64>, Vec<[f64; 3]>)> 
 fn last_excitation_before(k: &KSpace, t: f64) -> f64 {
     *k.t_excitation
         .iter()
-        .filter(|&&x| x <= t)
-        .last()
+        .rev()
+        .find(|&&x| x <= t)
         .expect("an excitation before the ADC")
 }
 
@@ -563,4 +563,48 @@ fn epi_parameter_errors_are_actionable() {
     assert!(e.contains("unknown field `ramp_sampled`"), "{e}");
     let e = error_of(&with(&epi, "matrix", "[64]"));
     assert!(e.contains("matrix: expected 2 values"), "{e}");
+}
+
+#[test]
+fn examples_build_timing_clean_with_dead_times() {
+    // RF dead 100 µs, ringdown 30 µs, ADC dead 10 µs, 28 mT/m, 150 T/m/s.
+    let sys = System::siemens_like();
+    for name in ["se", "tse", "t2map", "epi"] {
+        let path = example_path(name);
+        let g = generate(&example_text(name), &path.display().to_string(), &sys)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let rep = check_timing(&g.sequence, &sys.timing_limits());
+        assert!(
+            rep.ok && rep.errors.is_empty(),
+            "{name}: {:?}",
+            rep.errors.first()
+        );
+        let reference = build_example(name);
+        assert_eq!(g.sidecar.n_readouts, reference.sidecar.n_readouts, "{name}");
+        assert_eq!(g.sidecar.te_ms, reference.sidecar.te_ms, "{name}");
+        // The k-space centre still crosses at the sidecar TE (first centre readout).
+        let k = calculate_kspace(&g.sequence);
+        let per = kspace_per_adc(&g.sequence, &k);
+        let dwell = g.sidecar.dwell_ns as f64 * 1e-9;
+        let labels = labels_at_adcs(&written(&g));
+        let ny2 = g.sidecar.encoded_matrix[1] as i64 / 2;
+        let i = labels
+            .iter()
+            .position(|l| {
+                l["LIN"] == ny2
+                    && l.get("NAV").is_none_or(|&v| v == 0)
+                    && l.get("ECO").is_none_or(|&v| v == 0)
+            })
+            .expect("a centre line");
+        let (t, kk) = &per[i];
+        let j = kk
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1[0].abs().total_cmp(&b.1[0].abs()))
+            .unwrap()
+            .0;
+        let got = t[j] - last_excitation_before(&k, t[0]);
+        let te = g.sidecar.te_ms[0] * 1e-3;
+        assert!((got - te).abs() <= dwell, "{name}: {got} vs {te}");
+    }
 }
