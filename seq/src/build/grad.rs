@@ -1221,7 +1221,7 @@ mod tests {
     #[test]
     fn trapezoid_shortest_and_duration() {
         let sys = System::default();
-        // pypulseq 1.5.0: make_trapezoid('x', area=1000) -> amp 5e5/... rise 0.00039999..
+        // The shortest trapezoid for 1000 1/m has that area (pypulseq cases: tests/builders_grad.rs).
         let t = make_trapezoid(Channel::X, &TrapezoidSpec::area(1000.0), &sys).unwrap();
         assert!((t.area() - 1000.0).abs() < 1e-9 * 1000.0);
         let t = make_trapezoid(
