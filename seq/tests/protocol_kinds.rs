@@ -209,6 +209,8 @@ fn se_example() {
     let g = build_example("se");
     check_cartesian(&g, [0.22, 0.22], [128, 128], 2, 5);
     assert_eq!(g.sidecar.n_readouts, 128 * 5);
+    // Per slice and line: excitation, prephase, refocusing, encode, readout, spoil, TR fill.
+    assert_eq!(g.sequence.blocks.len(), 128 * 5 * 7);
     assert_eq!(g.sidecar.te_ms, vec![20.0]);
     assert_eq!(g.sidecar.tr_ms, 600.0);
     assert_eq!(g.sidecar.encoded_matrix, [256, 128, 1]);
@@ -233,6 +235,8 @@ fn tse_example() {
     assert_eq!(g.sidecar.n_readouts, 128 * 5);
     assert_eq!(g.sidecar.te_ms, vec![48.0]);
     assert_eq!(sidecar_f64(&g, "echo_spacing_ms"), 12.0);
+    // (16 shots + 1 dummy) × 5 slices × (excitation, prephase, 8 × 4 echo blocks, fill).
+    assert_eq!(g.sequence.blocks.len(), 17 * 5 * (2 + 8 * 4 + 1));
     let labels = labels_at_adcs(&written(&g));
     assert_each_once(&labels, &["LIN", "SLC"], 128 * 5);
     // 16 shots + 1 dummy, each 8 readouts per slice: 8 refocusing pulses per excitation.
@@ -251,6 +255,7 @@ fn t2map_example() {
     let g = build_example("t2map");
     check_cartesian(&g, [0.2, 0.2], [128, 128], 2, 3);
     assert_eq!(g.sidecar.n_readouts, 128 * 3 * 8);
+    assert_eq!(g.sequence.blocks.len(), 128 * 3 * (2 + 8 * 4 + 1));
     let esp = sidecar_f64(&g, "echo_spacing_ms");
     assert_eq!(esp, 12.0);
     for (n, te) in g.sidecar.te_ms.iter().enumerate() {
@@ -492,6 +497,12 @@ fn epi_example_ramp_sampled() {
     );
     assert_eq!(g.sidecar.label_to_ismrmrd["REP"], "repetition");
     assert_eq!(g.sidecar.te_ms, vec![30.0]);
+    // Per slice: fat sat, excitation, prephase, 3 navigators + 2 gaps, phase prephaser,
+    // 64 lines + 63 blips, spoiler, fill; 7 slices, 2 repetitions.
+    assert_eq!(
+        g.sequence.blocks.len(),
+        2 * 7 * (1 + 1 + 1 + 3 + 2 + 1 + 64 + 63 + 1 + 1)
+    );
     // Fat saturation: one saturation pulse per excitation.
     let sat = g.sequence.rf.values().filter(|r| r.use_ == 's').count();
     assert!(sat >= 1);
