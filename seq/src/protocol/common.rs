@@ -647,16 +647,17 @@ pub fn ismrmrd_field(label: &str) -> Option<&'static str> {
     })
 }
 
-/// The value range of every label at the ADC blocks of `seq` (labels start at 0; SET and INC
-/// apply in the block's extension order before its ADC, as in pypulseq's `evaluate_labels`).
-pub fn label_ranges_at_adcs(seq: &Sequence) -> BTreeMap<String, LabelRange> {
+/// The label values in effect at each ADC block of `seq`, in block order (labels start at 0; SET
+/// and INC apply in the block's extension order before its ADC, as in pypulseq's
+/// `evaluate_labels`). Only labels set somewhere before an ADC appear.
+pub fn labels_at_adcs(seq: &Sequence) -> Vec<BTreeMap<String, i64>> {
     let type_name: BTreeMap<u32, &str> = seq
         .extension_specs
         .iter()
         .map(|s| (s.type_id, s.name.as_str()))
         .collect();
     let mut current: BTreeMap<String, i64> = BTreeMap::new();
-    let mut used: BTreeMap<String, LabelRange> = BTreeMap::new();
+    let mut out = Vec::new();
     for b in &seq.blocks {
         for node in seq.extension_list(b.ext) {
             match type_name.get(&node.type_id).copied() {
@@ -674,13 +675,20 @@ pub fn label_ranges_at_adcs(seq: &Sequence) -> BTreeMap<String, LabelRange> {
             }
         }
         if b.adc != 0 {
-            for (k, &v) in &current {
-                let r = used
-                    .entry(k.clone())
-                    .or_insert(LabelRange { min: v, max: v });
-                r.min = r.min.min(v);
-                r.max = r.max.max(v);
-            }
+            out.push(current.clone());
+        }
+    }
+    out
+}
+
+/// The value range of every label over the ADC blocks of `seq` (see [`labels_at_adcs`]).
+pub fn label_ranges_at_adcs(seq: &Sequence) -> BTreeMap<String, LabelRange> {
+    let mut used: BTreeMap<String, LabelRange> = BTreeMap::new();
+    for labels in labels_at_adcs(seq) {
+        for (k, v) in labels {
+            let r = used.entry(k).or_insert(LabelRange { min: v, max: v });
+            r.min = r.min.min(v);
+            r.max = r.max.max(v);
         }
     }
     used
