@@ -207,3 +207,224 @@ fn info_json_has_timing_kspace_and_waveforms_of_the_corpus() {
         }
     }
 }
+
+/// Reads a `.seq` file with the library (the CLI's reader).
+fn read_seq(path: &std::path::Path) -> accord_seq::Sequence {
+    accord_seq::read_file(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Same blocks (durations and event ids' presence) and the same k-space (1e-6 of each axis'
+/// largest |k|, 1e-9 absolute; times 1e-9 s).
+fn assert_same_sequence(a: &accord_seq::Sequence, b: &accord_seq::Sequence, what: &str) {
+    assert_eq!(a.blocks.len(), b.blocks.len(), "{what}: blocks");
+    for (x, y) in a.blocks.iter().zip(&b.blocks) {
+        assert_eq!(x.duration, y.duration, "{what}: block {} duration", x.id);
+        let present = |b: &accord_seq::Block| [b.rf, b.gx, b.gy, b.gz, b.adc].map(|id| id != 0);
+        assert_eq!(present(x), present(y), "{what}: block {} events", x.id);
+    }
+    assert_eq!(a.total_duration(), b.total_duration(), "{what}");
+    let (ka, kb) = (
+        accord_seq::kspace::calculate_kspace(a),
+        accord_seq::kspace::calculate_kspace(b),
+    );
+    assert_eq!(ka.k_adc.len(), kb.k_adc.len(), "{what}: ADC samples");
+    assert!(!ka.k_adc.is_empty(), "{what}: a file with ADC samples");
+    for ax in 0..3 {
+        let scale = ka.k_max_abs[ax];
+        for (i, (x, y)) in ka.k_adc.iter().zip(&kb.k_adc).enumerate() {
+            assert!(
+                close(x[ax], y[ax], scale),
+                "{what}: k sample {i} axis {ax}: {} vs {}",
+                x[ax],
+                y[ax]
+            );
+        }
+    }
+    for (x, y) in ka.t_adc.iter().zip(&kb.t_adc) {
+        assert!(close(*x, *y, 0.0), "{what}: t_adc {x} vs {y}");
+    }
+    assert_eq!(ka.t_excitation.len(), kb.t_excitation.len(), "{what}");
+    assert_eq!(ka.t_refocusing.len(), kb.t_refocusing.len(), "{what}");
+}
+
+/// `seq convert` 1.4.1 -> 1.5 -> 1.4: the version lines are the requested ones and the
+/// sequence (blocks, durations, k-space) survives both steps.
+#[test]
+fn convert_round_trips_a_corpus_file_through_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = root().join("tests/data/pulseq/pypulseq141_write_epi_se.seq");
+    let (v15, v14) = (dir.path().join("a15.seq"), dir.path().join("b14.seq"));
+    let out = accord(&[
+        "seq",
+        "convert",
+        input.to_str().unwrap(),
+        v15.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = accord(&[
+        "seq",
+        "convert",
+        v15.to_str().unwrap(),
+        v14.to_str().unwrap(),
+        "--version",
+        "1.4",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (orig, a, b) = (read_seq(&input), read_seq(&v15), read_seq(&v14));
+    let major_minor = |s: &accord_seq::Sequence| {
+        let v = s.version.as_ref().unwrap();
+        (v.major, v.minor)
+    };
+    assert_eq!(major_minor(&orig), (1, 4));
+    assert_eq!(major_minor(&a), (1, 5));
+    assert_eq!(major_minor(&b), (1, 4));
+    assert_same_sequence(&orig, &a, "1.4 -> 1.5");
+    assert_same_sequence(&orig, &b, "1.4 -> 1.5 -> 1.4");
+    // The input is untouched.
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        std::fs::read(root().join("tests/data/pulseq/pypulseq141_write_epi_se.seq")).unwrap()
+    );
+}
+
+#[test]
+fn convert_refuses_to_clobber_and_to_replace_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = root().join("tests/data/pulseq/pypulseq150_write_gre.seq");
+    let out_path = dir.path().join("out.seq");
+    std::fs::write(&out_path, "keep me").unwrap();
+    let (i, o) = (input.to_str().unwrap(), out_path.to_str().unwrap());
+    let out = accord(&["seq", "convert", i, o]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("out.seq") && err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read_to_string(&out_path).unwrap(), "keep me");
+    let out = accord(&["seq", "convert", i, o, "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        std::fs::read_to_string(&out_path)
+            .unwrap()
+            .contains("minor 5")
+    );
+
+    // The same file under another spelling, even with --force.
+    let copy = dir.path().join("in.seq");
+    std::fs::copy(&input, &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let other = dir.path().join(".").join("in.seq");
+    let out = accord(&[
+        "seq",
+        "convert",
+        copy.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("in.seq") && err.contains("is the input"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+}
+
+#[test]
+fn convert_of_garbage_names_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("garbage.seq");
+    std::fs::write(
+        &bad,
+        "[VERSION]\nmajor 1\nminor 5\nrevision 0\n\n[BLOCKS]\n1 x y\n",
+    )
+    .unwrap();
+    let out_path = dir.path().join("out.seq");
+    let out = accord(&[
+        "seq",
+        "convert",
+        bad.to_str().unwrap(),
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("garbage.seq") && err.contains("line 7"),
+        "{err}"
+    );
+    assert!(!out_path.exists());
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&bytes[16..20]), be(&bytes[20..24]))
+}
+
+/// `seq plot` writes a PNG (the panels' contents are checked in `accord_seq::plot`'s tests)
+/// and an SVG with the panel labels; refuses to clobber without --force.
+#[test]
+fn plot_writes_png_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = "tests/data/pulseq/pypulseq150_write_gre.seq";
+    let png = dir.path().join("gre.png");
+    let p = png.to_str().unwrap();
+    let out = accord(&["seq", "plot", input, "-o", p, "--blocks", "1..12"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(png_size(&std::fs::read(&png).unwrap()), (1400, 1300));
+
+    let before = std::fs::read(&png).unwrap();
+    let out = accord(&["seq", "plot", input, "-o", p, "--time", "0..20ms"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&png).unwrap(), before);
+    let out = accord(&[
+        "seq", "plot", input, "-o", p, "--time", "0..20e-3", "--force",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(std::fs::read(&png).unwrap(), before);
+
+    let svg = dir.path().join("gre.svg");
+    let out = accord(&["seq", "plot", input, "-o", svg.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    for label in [
+        "ADC",
+        "RF |B1| (Hz)",
+        "RF phase (rad)",
+        "Gx (mT/m)",
+        "Gy (mT/m)",
+        "Gz (mT/m)",
+        "time (ms)",
+        "42.576 MHz/T",
+    ] {
+        assert!(text.contains(label), "{label}");
+    }
+}
+
+#[test]
+fn plot_rejects_bad_ranges_and_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = "tests/data/pulseq/pypulseq150_write_gre.seq";
+    let png = dir.path().join("x.png");
+    let p = png.to_str().unwrap();
+    let n_blocks = read_seq(&root().join(input)).blocks.len();
+    let beyond = format!("1..{}", n_blocks + 1);
+    for (args, needle) in [
+        (vec!["--blocks", "0..3"], "start at 1".to_string()),
+        (vec!["--blocks", &beyond], format!("has {n_blocks} blocks")),
+        (vec!["--blocks", "3"], "FIRST..LAST".to_string()),
+        (vec!["--time", "5..1"], "T0 < T1".to_string()),
+    ] {
+        let mut a = vec!["seq", "plot", input, "-o", p];
+        a.extend(&args);
+        let out = accord(&a);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(&needle), "{args:?}: {err}");
+        assert!(!png.exists(), "{args:?}");
+    }
+    let out = accord(&["seq", "plot", input, "-o", "x.jpg"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(".png or .svg"), "{}", stderr(&out));
+}

@@ -8,6 +8,7 @@ pub mod build;
 pub mod error;
 pub mod events;
 pub mod kspace;
+pub mod plot;
 pub mod protocol;
 pub mod read;
 pub mod report_json;
