@@ -24,7 +24,7 @@ enum Command {
     /// Image-based phantom QA on DICOM images: SNR, uniformity, ghosting, geometry.
     #[command(subcommand)]
     Qa(cmd::qa::QaCommand),
-    /// Pulseq sequences: `seq info FILE [--json]` summarises a `.seq` file.
+    /// Pulseq sequences: `seq info` (summary, timing, k-space), `seq convert` (1.4/1.5), `seq plot`.
     #[command(subcommand)]
     Seq(cmd::seq::SeqCommand),
 }
