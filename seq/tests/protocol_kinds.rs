@@ -229,6 +229,33 @@ fn se_example() {
 }
 
 #[test]
+fn se_thin_slices_lengthen_the_pulses() {
+    // 1 mm needs 94 mT/m with the 2 ms pulses: they are lengthened to stay within 40 mT/m.
+    let text = with(
+        &with(&example_text("se"), "slice_thickness_mm", "1"),
+        "te_ms",
+        "30",
+    );
+    let g = build_text(&text, "thin.toml");
+    check_cartesian(&g, [0.22, 0.22], [128, 128], 2, 5);
+    let longest = |g: &Generated| {
+        g.sequence
+            .rf
+            .values()
+            .map(|r| g.sequence.rf_duration(r))
+            .max()
+            .unwrap()
+    };
+    let thick = build_example("se");
+    assert!(
+        longest(&g).0 >= longest(&thick).0 + 300_000,
+        "{:?} vs {:?}",
+        longest(&g),
+        longest(&thick)
+    );
+}
+
+#[test]
 fn tse_example() {
     let g = build_example("tse");
     check_cartesian(&g, [0.22, 0.22], [128, 128], 2, 5);
@@ -339,7 +366,11 @@ fn spin_echo_parameter_errors_are_actionable() {
     );
     assert!(e.starts_with(&line), "{e}");
     let e = error_of(&with(&se, "slice_thickness_mm", "0.2"));
-    assert!(e.contains("slice_thickness_mm = 0.2"), "{e}");
+    assert!(
+        e.contains("slice_thickness_mm = 0.2: even a 10.000 ms sinc pulse")
+            && e.contains("use slice_thickness_mm ≥ 0.24"),
+        "{e}"
+    );
 
     let tse = example_text("tse");
     let e = error_of(&with(&tse, "echo_train_length", "7"));

@@ -27,9 +27,9 @@ use serde::Deserialize;
 
 use crate::build::{
     Adc, Channel, Event, PulseSpec, Rf, RfUse, SequenceBuilder, Trapezoid, TrapezoidSpec,
-    calc_duration, make_gauss_pulse, make_sinc_pulse, make_trapezoid,
+    calc_duration, make_gauss_pulse, make_trapezoid,
 };
-use crate::error::{Result, SeqError};
+use crate::error::Result;
 use crate::system::{System, ceil_to};
 use crate::time::Nanos;
 
@@ -37,7 +37,7 @@ use super::common::{
     self, ceil_block, label_set, ms_on_raster, shortest_trapezoid, slice_freq_offset,
     slice_phase_offset, spoiler_area, to_ms,
 };
-use super::se::{Geometry, GeometryKeys, slot_fills, tr_on_raster};
+use super::se::{Geometry, GeometryKeys, selective, slot_fills, tr_on_raster};
 use super::{Generated, Sidecar};
 
 /// Parameters of the `epi` kind.
@@ -178,28 +178,34 @@ fn readout(geo: &Geometry, ramp: bool, system: &System) -> Result<EpiReadout> {
                 ),
             )
         })?;
-        let dwell_s = dk / (gx.amplitude * os as f64);
-        let dwell = Nanos(((dwell_s * 1e9) as i64 / ar) * ar);
-        if dwell.0 <= 0 {
-            return Err(common::param_error(
-                "readout_oversampling",
-                os,
-                "the dwell time would be below the ADC raster; lower the oversampling or the bandwidth",
-            ));
+        // The flat-top Nyquist dwell rounded down to the ADC raster, or a few rasters shorter:
+        // the longest dwell whose window (a multiple of the divisor of samples, centred on the
+        // gradient, starting on the RF raster) leaves at most one dwell unsampled at each end,
+        // else the one reaching furthest out in kx.
+        let dwell_max = ((dk / (gx.amplitude * os as f64) * 1e9) as i64 / ar) * ar;
+        let mut best: Option<(Nanos, usize)> = None;
+        for d in (0..20).map(|k| dwell_max - k * ar).filter(|&d| d > 0) {
+            let mut n = (t_ro.0 / d) as usize / div * div;
+            while n > 0 && (t_ro.0 - n as i64 * d) % (2 * rr) != 0 {
+                n -= div;
+            }
+            if n == 0 {
+                continue;
+            }
+            if best.is_none_or(|(bd, bn)| n as i64 * d > bn as i64 * bd.0) {
+                best = Some((Nanos(d), n));
+            }
+            if t_ro.0 - n as i64 * d <= 2 * d {
+                break;
+            }
         }
-        // As many samples as fit, a multiple of the divisor, the window centred on the
-        // gradient with its start on the RF raster.
-        let mut n = (t_ro.0 / dwell.0) as usize / div * div;
-        while n > 0 && (t_ro.0 - n as i64 * dwell.0) % (2 * rr) != 0 {
-            n -= div;
-        }
-        if n == 0 {
+        let Some((dwell, n)) = best else {
             return Err(common::param_error(
                 "bandwidth_hz_per_pixel",
                 bw,
-                "no ADC window fits the readout gradient symmetrically; change the bandwidth slightly",
+                "no ADC window fits the ramp-sampled readout (too few samples per line); lower the bandwidth or raise readout_oversampling",
             ));
-        }
+        };
         let pad = Nanos((t_ro.0 - n as i64 * dwell.0) / 2);
         let adc = make_adc(n, dwell, g0 + pad, system);
         (delayed(gx, g0), adc)
@@ -217,7 +223,7 @@ fn readout(geo: &Geometry, ramp: bool, system: &System) -> Result<EpiReadout> {
         let window = dwell * n as i64;
         let amp = dk / (os as f64 * dwell.as_secs_f64());
         common::check_amplitude(
-            "the EPI readout",
+            &format!("bandwidth_hz_per_pixel = {bw}: the EPI readout"),
             amp,
             system,
             "lower bandwidth_hz_per_pixel or enlarge fov_mm",
@@ -301,29 +307,16 @@ pub fn build(p: &Params, system: &System) -> Result<Generated> {
     let ny = geo.matrix[1];
     let dky = 1.0 / geo.fov[1];
 
-    let sp = make_sinc_pulse(
-        &PulseSpec::new(p.flip_deg.to_radians(), T_EXC)
-            .slice(geo.thickness)
-            .tbw(4.0)
-            .apodization(0.5)
-            .use_(RfUse::Excitation),
+    let (rf_ex, gz_ex, gz_reph) = selective(
+        p.flip_deg,
+        T_EXC,
+        geo.thickness,
+        RfUse::Excitation,
+        0.0,
         system,
-    )
-    .map_err(|e| {
-        common::param_error(
-            "slice_thickness_mm",
-            p.slice_thickness_mm,
-            &format!("the slice-select gradient does not fit the system ({e}); use thicker slices"),
-        )
-    })?;
-    let (rf_ex, Some(gz_ex)) = (sp.rf, sp.gz) else {
-        return Err(SeqError::build(
-            "internal error: excitation without gradient",
-        ));
-    };
-    let gz_reph = sp
-        .gz_reph
-        .unwrap_or_else(|| shortest_trapezoid(Channel::Z, -0.5 * gz_ex.area(), system));
+    )?;
+    let gz_reph =
+        gz_reph.unwrap_or_else(|| shortest_trapezoid(Channel::Z, -0.5 * gz_ex.area(), system));
 
     let ro = readout(&geo, p.ramp_sampling, system)?;
     let gx_pre = shortest_trapezoid(Channel::X, -0.5 * ro.gx.area(), system);

@@ -34,7 +34,7 @@ use crate::build::{
     make_sinc_pulse,
 };
 use crate::error::{Result, SeqError};
-use crate::system::System;
+use crate::system::{System, ceil_to, units};
 use crate::time::Nanos;
 
 use super::common::{
@@ -436,8 +436,14 @@ struct Inversion {
     d_spoil: Nanos,
 }
 
-/// A slice-selective sinc pulse with its slice-select trapezoid and rephaser.
-fn selective(
+/// The longest sinc pulse the automatic lengthening for thin slices may choose.
+const T_MAX: Nanos = Nanos(10_000_000);
+
+/// A slice-selective sinc pulse (time-bandwidth 4, Hanning apodisation) with its slice-select
+/// trapezoid and rephaser. For slices too thin for `duration` at the system's maximum gradient
+/// the pulse is lengthened (in steps of two gradient rasters, so its centre stays on the
+/// raster) up to 10 ms; beyond that the error gives the thinnest possible slice.
+pub(crate) fn selective(
     flip_deg: f64,
     duration: Nanos,
     thickness: f64,
@@ -445,6 +451,24 @@ fn selective(
     phase: f64,
     system: &System,
 ) -> Result<(Rf, Trapezoid, Option<Trapezoid>)> {
+    let step = system.rasters.grad * 2;
+    let needed = Nanos::from_secs_f64(TBW / (thickness * system.max_grad));
+    let duration = duration.max(ceil_to(needed, step));
+    let mt = units::hz_per_m_to_mt_per_m;
+    if duration > T_MAX {
+        let min_mm = TBW / (T_MAX.as_secs_f64() * system.max_grad) * 1e3;
+        return Err(common::param_error(
+            "slice_thickness_mm",
+            thickness * 1e3,
+            &format!(
+                "even a {} ms sinc pulse (time-bandwidth {TBW}) needs {:.1} mT/m for this slice, above the system maximum {:.1} mT/m; use slice_thickness_mm ≥ {:.2}",
+                fmt_ms(T_MAX),
+                mt(TBW / (T_MAX.as_secs_f64() * thickness)),
+                mt(system.max_grad),
+                (min_mm * 100.0).ceil() / 100.0
+            ),
+        ));
+    }
     let sp = make_sinc_pulse(
         &PulseSpec::new(flip_deg.to_radians(), duration)
             .slice(thickness)
@@ -455,10 +479,11 @@ fn selective(
         system,
     )
     .map_err(|e| {
-        SeqError::build(format!(
-            "slice_thickness_mm = {}: the slice-select gradient does not fit the system ({e}); use thicker slices",
-            thickness * 1e3
-        ))
+        common::param_error(
+            "slice_thickness_mm",
+            thickness * 1e3,
+            &format!("the slice-select gradient does not fit the system ({e}); use thicker slices"),
+        )
     })?;
     let Some(gz) = sp.gz else {
         return Err(SeqError::build(
@@ -514,7 +539,16 @@ impl EchoTrain {
                 bandwidth_hz_per_pixel: geo.bandwidth,
             },
             system,
-        )?;
+        )
+        .map_err(|e| {
+            // Name the key for the messages that do not start with one.
+            let m = e.to_string();
+            if m.starts_with("the ") {
+                common::param_error("bandwidth_hz_per_pixel", geo.bandwidth, &m)
+            } else {
+                e
+            }
+        })?;
         // Before the first refocusing pulse kx must be +area_to_centre (the pulse negates it).
         let area_to_center = -ro.prephaser_area;
         let gx_pre = shortest_trapezoid(Channel::X, area_to_center, system);
