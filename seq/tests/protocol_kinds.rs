@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use accord_seq::System;
 use accord_seq::kspace::{KSpace, calculate_kspace};
 use accord_seq::protocol::{Generated, generate};
+use accord_seq::report::check_hardware;
 use accord_seq::sequence::Sequence;
 use accord_seq::timing::check_timing;
 use accord_seq::write::{WriteOptions, write_string};
@@ -106,6 +107,9 @@ fn assert_timing_clean(g: &Generated) {
     for b in &g.sequence.blocks {
         assert_eq!(b.duration.0 % 10_000, 0, "block {} off raster", b.id);
     }
+    // Gradient amplitude and slew within the system limits on every axis.
+    let hw = check_hardware(&g.sequence, &System::default());
+    assert!(hw.is_empty(), "{hw:?}");
 }
 
 /// ADC sample counts per ADC block, in block order.
@@ -621,6 +625,8 @@ fn examples_build_timing_clean_with_dead_times() {
             "{name}: {:?}",
             rep.errors.first()
         );
+        let hw = check_hardware(&g.sequence, &sys);
+        assert!(hw.is_empty(), "{name}: {hw:?}");
         let reference = build_example(name);
         assert_eq!(g.sidecar.n_readouts, reference.sidecar.n_readouts, "{name}");
         assert_eq!(g.sidecar.te_ms, reference.sidecar.te_ms, "{name}");
