@@ -604,3 +604,32 @@ fn rotate_by_zero_and_quarter_turn() {
     let same = rotate(&[x.clone().into()], Channel::X, 1.0, &s).unwrap();
     assert_eq!(same, vec![Event::from(x)]);
 }
+
+#[test]
+fn area_and_flat_time_without_rise_takes_shortest_ramps() {
+    // pypulseq 1.5 raises for area + flat_time without rise_time; Accord picks the shortest equal
+    // ramps r with |area|/(flat + r)/r ≤ max_slew: 1000 1/m, flat 1 ms → r = 130 µs
+    // (1000/(1.13e-3·1.3e-4) = 6.807e9 ≤ 7.238e9 Hz/m/s; 120 µs would need 7.440e9).
+    let s = sys();
+    let t = make_trapezoid(
+        Channel::X,
+        &TrapezoidSpec::area(1000.0).flat_time(Nanos(1_000_000)),
+        &s,
+    )
+    .unwrap();
+    assert_eq!((t.rise_time, t.fall_time), (Nanos(130_000), Nanos(130_000)));
+    assert!((t.area() - 1000.0).abs() < 1e-9 * 1000.0);
+    assert!((t.amplitude - 1000.0 / 1.13e-3).abs() < 1e-6);
+    // Too much area for the flat time: the amplitude check names the fix.
+    let e = make_trapezoid(
+        Channel::X,
+        &TrapezoidSpec::area(5000.0).flat_time(Nanos(100_000)),
+        &s,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("exceeds max_grad") && e.contains("longer duration or flat_time"),
+        "{e}"
+    );
+}

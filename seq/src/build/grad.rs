@@ -66,7 +66,8 @@ fn limit(over: Option<f64>, sys: f64) -> f64 {
 /// Inputs of [`make_trapezoid`] (pypulseq's keyword arguments). Give exactly one of `area`,
 /// `flat_area`, `amplitude`, with the timing sets pypulseq accepts:
 /// `area`; `area`+`duration`; `area`+`duration`+`rise_time`; `area`+`flat_time`+`rise_time`;
-/// `amplitude`+`duration`; `amplitude`+`flat_time`; `flat_area`+`flat_time`.
+/// `amplitude`+`duration`; `amplitude`+`flat_time`; `flat_area`+`flat_time`; and, beyond
+/// pypulseq, `area`+`flat_time` without `rise_time` (the shortest slew-limited ramps).
 #[derive(Debug, Clone, Default)]
 pub struct TrapezoidSpec {
     /// Flat-top amplitude in Hz/m.
@@ -277,16 +278,35 @@ pub fn make_trapezoid(
                 amplitude = area / denom;
             }
             (None, Some(flat)) => {
-                let (Some(r), Some(f)) = (rise, fall) else {
-                    return Err(SeqError::build(format!(
-                        "{F}: area {} 1/m with flat_time {} also needs rise_time; or give duration instead of flat_time",
-                        num(area),
-                        us(flat)
-                    )));
+                let (r, f) = match (rise, fall) {
+                    (Some(r), Some(f)) => (r, f),
+                    _ => {
+                        // pypulseq raises here; Accord takes the shortest equal ramps r on the
+                        // raster with |area|/(flat + r)/r ≤ max_slew.
+                        let fl = flat.as_secs_f64();
+                        let a = area.abs() / max_slew;
+                        let r0 = 0.5 * (-fl + (fl * fl + 4.0 * a).sqrt());
+                        let mut r = ceil_secs_to(r0, raster).max(raster);
+                        while area.abs() / (fl + r.as_secs_f64()) / r.as_secs_f64()
+                            > max_slew * (1.0 + TOL)
+                        {
+                            r = r + raster;
+                        }
+                        (r, r)
+                    }
                 };
+                rise = Some(r);
+                fall = Some(f);
                 flat_time = flat;
                 // pypulseq divides by rise + flat, which is the same when rise == fall.
                 let denom = flat.as_secs_f64() + 0.5 * (r + f).as_secs_f64();
+                if denom <= 0.0 {
+                    return Err(SeqError::build(format!(
+                        "{F}: area {} 1/m with flat_time {} and no ramps has no duration; give a positive flat_time or rise_time",
+                        num(area),
+                        us(flat)
+                    )));
+                }
                 amplitude = area / denom;
             }
             (Some(d), Some(f)) => {
