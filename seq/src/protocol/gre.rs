@@ -369,18 +369,15 @@ impl GreTrain {
         self.spoiler = RfSpoiler::new(increment_deg);
     }
 
-    /// Appends one TR: phase line `line`, partition `par` (0 in 2-D), slice offset `slice_pos_m`
-    /// (2-D), `labels` in the readout block, ADC on or off (dummy scans).
-    pub fn add_tr(
-        &mut self,
-        b: &mut SequenceBuilder,
-        t: &GreTiming,
-        line: usize,
-        par: usize,
-        slice_pos_m: f64,
-        labels: &[Event],
-        with_adc: bool,
-    ) -> Result<()> {
+    /// Appends one TR (see [`Step`]).
+    pub fn add_tr(&mut self, b: &mut SequenceBuilder, t: &GreTiming, step: &Step) -> Result<()> {
+        let Step {
+            line,
+            par,
+            slice_pos_m,
+            labels,
+            with_adc,
+        } = *step;
         let phase = self.spoiler.next_phase();
         let freq = common::slice_freq_offset(self.gz_amp, slice_pos_m);
         if let Event::Rf(rf) = &mut self.exc[0] {
@@ -412,6 +409,21 @@ impl GreTrain {
         ev.push(Event::Delay(self.sp_dur + t.tr_fill));
         b.add_block(&ev)
     }
+}
+
+/// What one TR of a [`GreTrain`] encodes.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    /// Phase-encode line (0 = −ky max).
+    pub line: usize,
+    /// Partition (0 in 2-D).
+    pub par: usize,
+    /// Slice offset in m (2-D).
+    pub slice_pos_m: f64,
+    /// Labels for the readout block.
+    pub labels: &'a [Event],
+    /// ADC on (off for dummy scans).
+    pub with_adc: bool,
 }
 
 /// Parsed and checked geometry common to the GRE-based kinds.
@@ -573,27 +585,67 @@ pub fn build(p: &Params, system: &System) -> Result<Generated> {
     if g.three_d {
         train.reset_spoiling(p.rf_spoiling_increment_deg);
         for _ in 0..dummies {
-            train.add_tr(&mut b, &t, ny / 2, nz / 2, 0.0, &[], false)?;
+            train.add_tr(
+                &mut b,
+                &t,
+                &Step {
+                    line: ny / 2,
+                    par: nz / 2,
+                    slice_pos_m: 0.0,
+                    labels: &[],
+                    with_adc: false,
+                },
+            )?;
         }
         for par in 0..nz {
             for &line in &lines {
                 labels.clear();
                 labels.push(label_set("LIN", line as i64));
                 labels.push(label_set("PAR", par as i64));
-                train.add_tr(&mut b, &t, line, par, 0.0, &labels, true)?;
+                train.add_tr(
+                    &mut b,
+                    &t,
+                    &Step {
+                        line,
+                        par,
+                        slice_pos_m: 0.0,
+                        labels: &labels,
+                        with_adc: true,
+                    },
+                )?;
             }
         }
     } else {
         for (s, &pos) in positions.iter().enumerate() {
             train.reset_spoiling(p.rf_spoiling_increment_deg);
             for _ in 0..dummies {
-                train.add_tr(&mut b, &t, ny / 2, 0, pos, &[], false)?;
+                train.add_tr(
+                    &mut b,
+                    &t,
+                    &Step {
+                        line: ny / 2,
+                        par: 0,
+                        slice_pos_m: pos,
+                        labels: &[],
+                        with_adc: false,
+                    },
+                )?;
             }
             for &line in &lines {
                 labels.clear();
                 labels.push(label_set("LIN", line as i64));
                 labels.push(label_set("SLC", s as i64));
-                train.add_tr(&mut b, &t, line, 0, pos, &labels, true)?;
+                train.add_tr(
+                    &mut b,
+                    &t,
+                    &Step {
+                        line,
+                        par: 0,
+                        slice_pos_m: pos,
+                        labels: &labels,
+                        with_adc: true,
+                    },
+                )?;
             }
         }
     }

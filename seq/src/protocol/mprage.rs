@@ -18,7 +18,7 @@ use crate::system::System;
 use crate::time::Nanos;
 
 use super::common::{self, PeOrder, ceil_block, label_set, ms_on_raster, shortest_trapezoid};
-use super::gre::{self, GreSetup, GreTrain};
+use super::gre::{self, GreSetup, GreTrain, Step};
 use super::{Generated, Sidecar};
 
 fn one() -> i64 {
@@ -214,7 +214,17 @@ pub fn build(p: &Params, system: &System) -> Result<Generated> {
             labels.clear();
             labels.push(label_set("LIN", line as i64));
             labels.push(label_set("PAR", par as i64));
-            train.add_tr(&mut b, &t, line, par, 0.0, &labels, true)?;
+            train.add_tr(
+                &mut b,
+                &t,
+                &Step {
+                    line,
+                    par,
+                    slice_pos_m: 0.0,
+                    labels: &labels,
+                    with_adc: true,
+                },
+            )?;
         }
         if tr_fill > Nanos::ZERO {
             b.add_block(&[Event::Delay(tr_fill)])?;

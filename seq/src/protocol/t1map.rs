@@ -20,7 +20,7 @@ use crate::system::System;
 use crate::time::Nanos;
 
 use super::common::{self, PeOrder, label_set, ms_on_raster};
-use super::gre::{self, GreSetup, GreTrain};
+use super::gre::{self, GreSetup, GreTrain, Step};
 use super::mprage::{Inversion, ti_fill};
 use super::{Generated, Sidecar, key_line, parse_params, parse_params_without, se};
 
@@ -275,7 +275,17 @@ fn build_ir_gre(p: &Params, system: &System) -> Result<Generated> {
                 inv.add(&mut b, fill)?;
                 train.reset_spoiling(p.rf_spoiling_increment_deg);
                 for _ in 0..lpi {
-                    train.add_tr(&mut b, &t, ny / 2, 0, pos, &[], false)?;
+                    train.add_tr(
+                        &mut b,
+                        &t,
+                        &Step {
+                            line: ny / 2,
+                            par: 0,
+                            slice_pos_m: pos,
+                            labels: &[],
+                            with_adc: false,
+                        },
+                    )?;
                 }
                 if tr_fill > Nanos::ZERO {
                     b.add_block(&[Event::Delay(tr_fill)])?;
@@ -289,7 +299,17 @@ fn build_ir_gre(p: &Params, system: &System) -> Result<Generated> {
                     labels.push(label_set("LIN", line as i64));
                     labels.push(label_set("SLC", s as i64));
                     labels.push(label_set("SET", ti_idx as i64));
-                    train.add_tr(&mut b, &t, line, 0, pos, &labels, true)?;
+                    train.add_tr(
+                        &mut b,
+                        &t,
+                        &Step {
+                            line,
+                            par: 0,
+                            slice_pos_m: pos,
+                            labels: &labels,
+                            with_adc: true,
+                        },
+                    )?;
                 }
                 // A short last segment keeps the TR: its missing readouts become delay.
                 let fill_end = tr_fill + t.tr * (lpi - seg.len()) as i64;
@@ -383,7 +403,17 @@ fn build_vfa(p: &Params, system: &System) -> Result<Generated> {
     for (fi, train) in trains.iter_mut().enumerate() {
         train.reset_spoiling(p.rf_spoiling_increment_deg);
         for _ in 0..dummies {
-            train.add_tr(&mut b, &t, ny / 2, nz / 2, 0.0, &[], false)?;
+            train.add_tr(
+                &mut b,
+                &t,
+                &Step {
+                    line: ny / 2,
+                    par: nz / 2,
+                    slice_pos_m: 0.0,
+                    labels: &[],
+                    with_adc: false,
+                },
+            )?;
         }
         for par in 0..nz {
             for &line in &lines {
@@ -391,7 +421,17 @@ fn build_vfa(p: &Params, system: &System) -> Result<Generated> {
                 labels.push(label_set("LIN", line as i64));
                 labels.push(label_set("PAR", par as i64));
                 labels.push(label_set("SET", fi as i64));
-                train.add_tr(&mut b, &t, line, par, 0.0, &labels, true)?;
+                train.add_tr(
+                    &mut b,
+                    &t,
+                    &Step {
+                        line,
+                        par,
+                        slice_pos_m: 0.0,
+                        labels: &labels,
+                        with_adc: true,
+                    },
+                )?;
             }
         }
     }
