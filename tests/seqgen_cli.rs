@@ -344,6 +344,14 @@ fn bad_protocols_fail_with_actionable_messages_and_write_nothing() {
         e.contains("unknown.toml") && e.contains("line 9") && e.contains("flip_angle"),
         "{e}"
     );
+    // Unknown key in a t1map ir-se protocol (parsed with the se kind's keys).
+    let base = std::fs::read_to_string(example("t1map.toml")).unwrap();
+    let line = base.lines().count() + 1;
+    let e = fails("irse.toml", &(base + "bogus_key = 1\n"));
+    assert!(
+        e.contains(&format!("irse.toml: line {line}:")) && e.contains("bogus_key"),
+        "{e}"
+    );
     // Negative TR.
     let e = fails("neg.toml", &gre_text("5", "-20"));
     assert!(

@@ -290,6 +290,24 @@ mod tests {
     }
 
     #[test]
+    fn strip_keys_blanks_multiline_values_and_keeps_lines() {
+        let text = "kind = \"t1map\"\nti_ms = [\n  100,\n  200,\n]\nte_ms = 3.0\nbogus = 1\n";
+        let s = strip_keys(text, &["kind", "ti_ms"]);
+        assert_eq!(s.lines().count(), text.lines().count());
+        let e = parse_params::<P>(&s, "m.toml").unwrap_err().to_string();
+        assert!(
+            e.starts_with("m.toml: line 7:") && e.contains("bogus"),
+            "{e}"
+        );
+        let ok = strip_keys(
+            "kind = \"t1map\"\nti_ms = [\n  100,\n]\nte_ms = 3.0\n",
+            &["kind", "ti_ms"],
+        );
+        let p: P = parse_params(&ok, "m.toml").unwrap();
+        assert_eq!(p.te_ms, 3.0);
+    }
+
+    #[test]
     fn build_errors_get_the_key_line() {
         let e = locate(
             common::min_te_error(1.0, crate::time::Nanos(2_000_000), "x"),
