@@ -8,7 +8,7 @@ APT_PACKAGES := libhdf5-dev pkg-config ismrmrd-tools hdf5-tools python3-venv chr
 DEMO_FILE := tests/data/sl_r2.h5
 DEMO_TABLE := tests/data/stats/traveling_5sites_2sessions.csv
 
-.PHONY: demo test deps venv build lint bench bench-compare bench-stats clean
+.PHONY: demo test deps venv build lint bench bench-compare bench-stats bench-pulseq clean
 
 ## demo: summarise the bundled Shepp-Logan R=2 raw data (human and JSON), then analyse the
 ## bundled travelling-subject table and write its report into demo-report/
@@ -58,10 +58,14 @@ lint: deps
 
 ## bench: criterion benches; bench-compare: Accord vs ismrmrd-python vs h5py on one file
 bench: deps
-	$(CARGO) bench --bench ismrmrd_read --bench stats_analyze
+	$(CARGO) bench --bench ismrmrd_read --bench stats_analyze --bench seq
 
 bench-compare: deps venv
 	PYTHON=$(abspath $(PY)) benches/ismrmrd_read.sh
+
+## bench-pulseq: seqgen/reader vs pypulseq 1.5 (build+write of a >100k-block protocol; reads)
+bench-pulseq: deps venv
+	PYTHON=$(abspath $(PY)) benches/pulseq_compare.sh
 
 ## bench-stats: accord analyze vs pingouin 0.7 on a 100 000-row table (own venv: pandas, pingouin)
 bench-stats: deps .venv-stats/.installed

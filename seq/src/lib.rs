@@ -11,6 +11,7 @@ pub mod kspace;
 pub mod plot;
 pub mod protocol;
 pub mod read;
+pub mod report;
 pub mod report_json;
 pub mod sequence;
 pub mod shape;

@@ -6,11 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use nom::Parser;
-use nom::bytes::complete::{take_till1, take_while1};
-use nom::character::complete::{char, space1};
+use nom::bytes::complete::take_while1;
+use nom::character::complete::char;
 use nom::combinator::all_consuming;
-use nom::multi::separated_list1;
-use nom::number::complete::double;
 use nom::sequence::delimited;
 
 use crate::error::{Result, SeqError};
@@ -37,21 +35,16 @@ fn section_header(line: &str) -> Option<&str> {
     .map(|(_, name)| name)
 }
 
-/// White-space separated tokens of a trimmed, non-empty line.
+/// White-space separated tokens of a trimmed, non-empty line (the hot path of the reader:
+/// plain splitting, no per-token parser).
 fn tokens(line: &str) -> Vec<&str> {
-    let tok = take_till1(|c: char| c.is_whitespace());
-    match all_consuming(separated_list1(space1::<&str, NomErr>, tok)).parse(line) {
-        Ok((_, t)) => t,
-        Err(_) => line.split_whitespace().collect(),
-    }
+    line.split_ascii_whitespace().collect()
 }
 
-/// A token as a number (exponent forms, `-0`, integers).
+/// A token as a number (exponent forms, `-0`, integers), with the standard library's exact
+/// decimal-to-binary conversion.
 fn number(tok: &str) -> Option<f64> {
-    all_consuming(double::<&str, NomErr>)
-        .parse(tok)
-        .ok()
-        .map(|(_, v)| v)
+    tok.parse::<f64>().ok()
 }
 
 /// Leading decimal digits of a token (`1post1` → 1).

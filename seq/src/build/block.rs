@@ -12,7 +12,10 @@
 //!
 //! Nothing is half-added: a block that fails a check leaves the sequence unchanged.
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+
+/// Hash maps keyed by small integer tuples: FxHash (rustc-hash) instead of SipHash.
+type HashMap<K, V> = StdHashMap<K, V, rustc_hash::FxBuildHasher>;
 
 use crate::build::{Adc, ArbitraryGrad, Event, GradTiming, Rf, calc_duration};
 use crate::build::{Grad, LabelOp};
@@ -32,10 +35,13 @@ pub struct SequenceBuilder {
     seq: Sequence,
     system: System,
     shape_ids: HashMap<Vec<u64>, u32>,
-    rf_ids: HashMap<Vec<u64>, u32>,
+    rf_ids: HashMap<[u64; 11], u32>,
     last_rf: Option<(Rf, u32)>,
-    grad_ids: HashMap<Vec<u64>, u32>,
-    adc_ids: HashMap<Vec<u64>, u32>,
+    /// Recently registered RF waveforms → `(amp, mag_id, phase_id, time_id)`, so that pulses
+    /// differing only in offsets (RF spoiling) do not re-normalise their shapes.
+    rf_shapes: Vec<(Vec<num_complex::Complex64>, Vec<f64>, (f64, u32, u32, i64))>,
+    grad_ids: HashMap<[u64; 7], u32>,
+    adc_ids: HashMap<[u64; 8], u32>,
     label_ids: HashMap<(LabelOp, String, i64), u32>,
     trigger_ids: HashMap<[i64; 4], u32>,
     soft_delay_ids: HashMap<Vec<u64>, u32>,
@@ -102,17 +108,18 @@ impl SequenceBuilder {
         SequenceBuilder {
             seq,
             system: system.clone(),
-            shape_ids: HashMap::new(),
-            rf_ids: HashMap::new(),
+            shape_ids: HashMap::default(),
+            rf_ids: HashMap::default(),
             last_rf: None,
-            grad_ids: HashMap::new(),
-            adc_ids: HashMap::new(),
-            label_ids: HashMap::new(),
-            trigger_ids: HashMap::new(),
-            soft_delay_ids: HashMap::new(),
-            soft_delay_num_ids: HashMap::new(),
-            rotation_ids: HashMap::new(),
-            ext_list_ids: HashMap::new(),
+            rf_shapes: Vec::new(),
+            grad_ids: HashMap::default(),
+            adc_ids: HashMap::default(),
+            label_ids: HashMap::default(),
+            trigger_ids: HashMap::default(),
+            soft_delay_ids: HashMap::default(),
+            soft_delay_num_ids: HashMap::default(),
+            rotation_ids: HashMap::default(),
+            ext_list_ids: HashMap::default(),
             last_grad: [0.0; 3],
         }
     }
@@ -237,8 +244,8 @@ impl SequenceBuilder {
                             r.t.len()
                         )));
                     }
-                    for (i, s) in r.signal.iter().enumerate() {
-                        finite(&format!("RF sample {i}"), s.re + s.im)?;
+                    if let Some(i) = r.signal.iter().position(|s| !(s.re + s.im).is_finite()) {
+                        finite(&format!("RF sample {i}"), r.signal[i].re + r.signal[i].im)?;
                     }
                     for (what, v) in [
                         ("RF freq_offset", r.freq_offset),
@@ -278,8 +285,8 @@ impl SequenceBuilder {
                                     a.tt.len()
                                 )));
                             }
-                            for (i, v) in a.waveform.iter().enumerate() {
-                                finite(&format!("gradient sample {i}"), *v)?;
+                            if let Some(i) = a.waveform.iter().position(|v| !v.is_finite()) {
+                                finite(&format!("gradient sample {i}"), a.waveform[i])?;
                             }
                             finite("gradient first", a.first)?;
                             finite("gradient last", a.last)?;
@@ -438,26 +445,22 @@ impl SequenceBuilder {
                 return *id;
             }
         }
-        let amp = rf.signal.iter().fold(0.0f64, |m, s| m.max(s.norm()));
-        let mag: Vec<f64> = rf
-            .signal
+        let cached = self
+            .rf_shapes
             .iter()
-            .map(|s| if amp > 0.0 { s.norm() / amp } else { 0.0 })
-            .collect();
-        let phase: Vec<f64> = rf
-            .signal
-            .iter()
-            .map(|s| {
-                let mut p = s.arg();
-                if p < 0.0 {
-                    p += 2.0 * std::f64::consts::PI;
+            .find(|(sig, t, _)| *sig == rf.signal && *t == rf.t)
+            .map(|(_, _, ids)| *ids);
+        let (amp, mag_id, phase_id, time_id) = match cached {
+            Some(ids) => ids,
+            None => {
+                let ids = self.register_rf_shapes(rf);
+                if self.rf_shapes.len() >= 8 {
+                    self.rf_shapes.remove(0);
                 }
-                clean(p / (2.0 * std::f64::consts::PI))
-            })
-            .collect();
-        let mag_id = self.register_shape(mag);
-        let phase_id = self.register_shape(phase);
-        let time_id = self.time_shape(&rf.t, self.system.rasters.rf);
+                self.rf_shapes.push((rf.signal.clone(), rf.t.clone(), ids));
+                ids
+            }
+        };
         let ev = RfEvent {
             amp,
             mag_id,
@@ -471,7 +474,7 @@ impl SequenceBuilder {
             phase: rf.phase_offset,
             use_: rf.use_.letter(),
         };
-        let key = vec![
+        let key = [
             amp.to_bits(),
             mag_id as u64,
             phase_id as u64,
@@ -497,10 +500,36 @@ impl SequenceBuilder {
         id
     }
 
+    /// Normalises and registers an RF pulse's magnitude, phase and time shapes.
+    fn register_rf_shapes(&mut self, rf: &Rf) -> (f64, u32, u32, i64) {
+        let amp = rf.signal.iter().fold(0.0f64, |m, s| m.max(s.norm()));
+        let mag: Vec<f64> = rf
+            .signal
+            .iter()
+            .map(|s| if amp > 0.0 { s.norm() / amp } else { 0.0 })
+            .collect();
+        let phase: Vec<f64> = rf
+            .signal
+            .iter()
+            .map(|s| {
+                let mut p = s.arg();
+                if p < 0.0 {
+                    p += 2.0 * std::f64::consts::PI;
+                }
+                clean(p / (2.0 * std::f64::consts::PI))
+            })
+            .collect();
+        let mag_id = self.register_shape(mag);
+        let phase_id = self.register_shape(phase);
+        let time_id = self.time_shape(&rf.t, self.system.rasters.rf);
+        (amp, mag_id, phase_id, time_id)
+    }
+
     fn register_grad(&mut self, g: &Grad) -> u32 {
         let (key, ev) = match g {
             Grad::Trap(t) => (
-                vec![
+                [
+                    0,
                     0,
                     t.amplitude.to_bits(),
                     t.rise_time.0 as u64,
@@ -518,7 +547,7 @@ impl SequenceBuilder {
             ),
             Grad::Arb(a) => {
                 let ev = self.arb_event(a);
-                let key = vec![
+                let key = [
                     1,
                     ev.amp.to_bits(),
                     a.first.to_bits(),
@@ -576,7 +605,7 @@ impl SequenceBuilder {
         } else {
             self.register_shape(a.phase_modulation.clone())
         };
-        let key = vec![
+        let key = [
             a.num_samples,
             a.dwell.0 as u64,
             a.delay.0 as u64,

@@ -651,46 +651,67 @@ pub fn ismrmrd_field(label: &str) -> Option<&'static str> {
 /// and INC apply in the block's extension order before its ADC, as in pypulseq's
 /// `evaluate_labels`). Only labels set somewhere before an ADC appear.
 pub fn labels_at_adcs(seq: &Sequence) -> Vec<BTreeMap<String, i64>> {
+    let mut out = Vec::new();
+    walk_labels_at_adcs(seq, |labels| out.push(labels.clone()));
+    out
+}
+
+/// Calls `f` with the label state at every ADC block, in order (no per-ADC copies).
+fn walk_labels_at_adcs(seq: &Sequence, mut f: impl FnMut(&BTreeMap<String, i64>)) {
     let type_name: BTreeMap<u32, &str> = seq
         .extension_specs
         .iter()
         .map(|s| (s.type_id, s.name.as_str()))
         .collect();
     let mut current: BTreeMap<String, i64> = BTreeMap::new();
-    let mut out = Vec::new();
     for b in &seq.blocks {
         for node in seq.extension_list(b.ext) {
             match type_name.get(&node.type_id).copied() {
                 Some("LABELSET") => {
                     if let Some(l) = seq.labelset.get(&node.ref_id) {
-                        current.insert(l.label.clone(), l.value);
+                        match current.get_mut(&l.label) {
+                            Some(v) => *v = l.value,
+                            None => {
+                                current.insert(l.label.clone(), l.value);
+                            }
+                        }
                     }
                 }
                 Some("LABELINC") => {
                     if let Some(l) = seq.labelinc.get(&node.ref_id) {
-                        *current.entry(l.label.clone()).or_insert(0) += l.value;
+                        match current.get_mut(&l.label) {
+                            Some(v) => *v += l.value,
+                            None => {
+                                current.insert(l.label.clone(), l.value);
+                            }
+                        }
                     }
                 }
                 _ => {}
             }
         }
         if b.adc != 0 {
-            out.push(current.clone());
+            f(&current);
         }
     }
-    out
 }
 
 /// The value range of every label over the ADC blocks of `seq` (see [`labels_at_adcs`]).
 pub fn label_ranges_at_adcs(seq: &Sequence) -> BTreeMap<String, LabelRange> {
     let mut used: BTreeMap<String, LabelRange> = BTreeMap::new();
-    for labels in labels_at_adcs(seq) {
-        for (k, v) in labels {
-            let r = used.entry(k).or_insert(LabelRange { min: v, max: v });
-            r.min = r.min.min(v);
-            r.max = r.max.max(v);
+    walk_labels_at_adcs(seq, |labels| {
+        for (k, &v) in labels {
+            match used.get_mut(k) {
+                Some(r) => {
+                    r.min = r.min.min(v);
+                    r.max = r.max.max(v);
+                }
+                None => {
+                    used.insert(k.clone(), LabelRange { min: v, max: v });
+                }
+            }
         }
-    }
+    });
     used
 }
 
