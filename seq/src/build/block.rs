@@ -39,7 +39,7 @@ pub struct SequenceBuilder {
     last_rf: Option<(Rf, u32)>,
     /// Recently registered RF waveforms → `(amp, mag_id, phase_id, time_id)`, so that pulses
     /// differing only in offsets (RF spoiling) do not re-normalise their shapes.
-    rf_shapes: Vec<(Vec<num_complex::Complex64>, Vec<f64>, (f64, u32, u32, i64))>,
+    rf_shapes: Vec<(Vec<num_complex::Complex64>, Vec<f64>, RfShapeIds)>,
     grad_ids: HashMap<[u64; 7], u32>,
     adc_ids: HashMap<[u64; 8], u32>,
     label_ids: HashMap<(LabelOp, String, i64), u32>,
@@ -51,6 +51,9 @@ pub struct SequenceBuilder {
     /// Gradient value per axis at the end of the last block (Hz/m).
     last_grad: [f64; 3],
 }
+
+/// `(amp, mag_id, phase_id, time_id)` of a registered RF waveform.
+type RfShapeIds = (f64, u32, u32, i64);
 
 /// A block's events after validation, before registration.
 #[derive(Default)]
@@ -501,7 +504,7 @@ impl SequenceBuilder {
     }
 
     /// Normalises and registers an RF pulse's magnitude, phase and time shapes.
-    fn register_rf_shapes(&mut self, rf: &Rf) -> (f64, u32, u32, i64) {
+    fn register_rf_shapes(&mut self, rf: &Rf) -> RfShapeIds {
         let amp = rf.signal.iter().fold(0.0f64, |m, s| m.max(s.norm()));
         let mag: Vec<f64> = rf
             .signal
