@@ -11,13 +11,18 @@ DEMO_TABLE := tests/data/stats/traveling_5sites_2sessions.csv
 .PHONY: demo test deps venv build lint bench bench-compare bench-stats bench-pulseq clean
 
 ## demo: summarise the bundled Shepp-Logan R=2 raw data (human and JSON), then analyse the
-## bundled travelling-subject table and write its report into demo-report/
+## bundled travelling-subject table and write its report into demo-report/, then build the
+## T1-mapping example protocol with seqgen (.seq + sidecar) and draw its diagram
 demo: deps
 	$(CARGO) build --release --bin accord
 	./target/release/accord info $(DEMO_FILE)
 	./target/release/accord info $(DEMO_FILE) --json
 	./target/release/accord analyze $(DEMO_TABLE) --report demo-report --force
 	@echo "report: $(abspath demo-report/report.html)"
+	$(CARGO) build --release --bin seqgen
+	./target/release/seqgen --protocol examples/protocols/t1map.toml -o demo-report/t1map.seq --force
+	./target/release/accord seq plot demo-report/t1map.seq -o demo-report/t1map.png --time 0..75ms --force
+	@echo "sequence: $(abspath demo-report/t1map.seq) (+ .json sidecar, .png diagram)"
 
 ## test: formatting, clippy, and the whole test suite in release mode with interop checks on
 test: deps venv

@@ -643,6 +643,14 @@ pub fn write_file(
     }
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
     tmp.write_all(text.as_bytes()).map_err(io)?;
+    // tempfile creates 0600; a .seq is an ordinary file (rw-r--r--).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io)?;
+    }
     tmp.as_file().sync_all().map_err(io)?;
     if overwrite {
         tmp.persist(path).map_err(|e| io(e.error))?;
