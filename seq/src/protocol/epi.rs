@@ -499,7 +499,6 @@ pub fn build(p: &Params, system: &System) -> Result<Generated> {
     );
     x.insert("slice_order".into(), serde_json::json!(geo.order));
     let seq = sb.finish()?;
-    common::check_built(&seq, system)?;
     common::complete_sidecar(&mut sc, &seq);
     // EPI navigators are phase-correction reference lines (ISMRMRD ACQ_IS_PHASECORR_DATA).
     if n_nav > 0 {

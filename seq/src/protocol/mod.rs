@@ -238,8 +238,9 @@ pub fn protocol_kind(text: &str, origin: &str) -> Result<String> {
     }
 }
 
-/// Reads `kind` from a protocol text and builds that kind's sequence on `system`. `origin`
-/// names the protocol (file name) in errors.
+/// Reads `kind` from a protocol text and builds that kind's sequence on `system`, then checks
+/// its timing (pypulseq's `check_timing` classes; a failure is reported as a seqgen bug).
+/// `origin` names the protocol (file name) in errors.
 pub fn generate(text: &str, origin: &str, system: &System) -> Result<Generated> {
     let kind = protocol_kind(text, origin)?;
     let built = match kind.as_str() {
@@ -258,7 +259,11 @@ pub fn generate(text: &str, origin: &str, system: &System) -> Result<Generated> 
             )));
         }
     };
-    built.map_err(|e| locate(e, text, origin))
+    let generated = built.map_err(|e| locate(e, text, origin))?;
+    // One timing check for every kind: a failure is a seqgen bug, never written out.
+    common::check_built(&generated.sequence, system)
+        .map_err(|e| SeqError::build(format!("{origin}: {e}")))?;
+    Ok(generated)
 }
 
 #[cfg(test)]

@@ -196,7 +196,7 @@ fn build_se(p: &Params, ti: &[Nanos], system: &System) -> Result<Generated> {
     if !ti.is_empty() {
         sc.extra.insert("method".into(), serde_json::json!("ir-se"));
     }
-    finish(sb, sc, system)
+    finish(sb, sc)
 }
 
 /// TR on the block raster.
@@ -205,10 +205,10 @@ pub(crate) fn tr_on_raster(tr_ms: f64, system: &System) -> Result<Nanos> {
     ms_on_raster("tr_ms", tr_ms, system.rasters.block)
 }
 
-/// Finishes a spin-echo-family sequence: timing check, sidecar completion.
-pub(crate) fn finish(sb: SequenceBuilder, mut sc: Sidecar, system: &System) -> Result<Generated> {
+/// Finishes a spin-echo-family sequence: sidecar completion (the timing check is
+/// [`super::generate`]'s, for every kind).
+pub(crate) fn finish(sb: SequenceBuilder, mut sc: Sidecar) -> Result<Generated> {
     let seq = sb.finish()?;
-    common::check_built(&seq, system)?;
     common::complete_sidecar(&mut sc, &seq);
     Ok(Generated {
         sequence: seq,

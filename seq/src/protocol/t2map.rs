@@ -131,5 +131,5 @@ pub fn build(p: &Params, system: &System) -> Result<Generated> {
     );
     sc.extra
         .insert("dummy_scans".into(), serde_json::json!(dummies));
-    finish(sb, sc, system)
+    finish(sb, sc)
 }

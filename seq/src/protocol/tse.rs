@@ -205,7 +205,7 @@ pub fn build(p: &Params, system: &System) -> Result<Generated> {
     );
     sc.extra
         .insert("dummy_scans".into(), serde_json::json!(dummies));
-    finish(sb, sc, system)
+    finish(sb, sc)
 }
 
 #[cfg(test)]
