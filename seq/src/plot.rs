@@ -286,7 +286,6 @@ struct Content {
 
 fn content(seq: &Sequence, t0: f64, t1: f64, columns: usize) -> Content {
     let starts = seq.block_starts();
-    let dt_rf = seq.rasters.rf.0 as f64;
     let mut c = Content {
         adc_gates: Vec::new(),
         adc_samples: Vec::new(),
@@ -320,10 +319,7 @@ fn content(seq: &Sequence, t0: f64, t1: f64, columns: usize) -> Content {
                 .get(&rf.mag_id)
                 .map_or(&[][..], |x| &x.samples[..]);
             let ph = seq.shapes.get(&rf.phase_id).map(|x| &x.samples[..]);
-            let ts: Vec<f64> = match seq.shapes.get(&(rf.time_id.max(0) as u32)) {
-                Some(t) if rf.time_id > 0 => t.samples.iter().map(|x| x * dt_rf).collect(),
-                _ => (0..mag.len()).map(|i| (i as f64 + 0.5) * dt_rf).collect(),
-            };
+            let ts = seq.rf_sample_times_ns(rf);
             let start = s + rf.delay.0 as f64;
             let end = s + seq.rf_duration(rf).0 as f64;
             if end >= t0 && start <= t1 {

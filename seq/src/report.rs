@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use num_complex::Complex64;
 use serde::Serialize;
 
+use crate::build::sample_hold_weights;
 use crate::events::RfEvent;
 use crate::kspace::kspace_from_waveforms;
 use crate::sequence::Sequence;
@@ -94,11 +95,11 @@ pub fn rf_samples(seq: &Sequence, rf: &RfEvent) -> (Vec<f64>, Vec<Complex64>) {
         .get(&rf.mag_id)
         .map_or(&[][..], |s| &s.samples[..]);
     let phase = seq.shapes.get(&rf.phase_id).map(|s| &s.samples[..]);
-    let dt = seq.rasters.rf.as_secs_f64();
-    let t: Vec<f64> = match seq.shapes.get(&(rf.time_id.max(0) as u32)) {
-        Some(ts) if rf.time_id > 0 => ts.samples.iter().map(|x| x * dt).collect(),
-        _ => (0..mag.len()).map(|n| (n as f64 + 0.5) * dt).collect(),
-    };
+    let t: Vec<f64> = seq
+        .rf_sample_times_ns(rf)
+        .iter()
+        .map(|x| x * 1e-9)
+        .collect();
     let s = mag
         .iter()
         .enumerate()
@@ -110,24 +111,13 @@ pub fn rf_samples(seq: &Sequence, rf: &RfEvent) -> (Vec<f64>, Vec<Complex64>) {
     (t, s)
 }
 
-/// Weights of the samples for integrals over time: the raster interval for raster-centred
-/// samples, the trapezoid-rule weights for time-shaped ones.
+/// Integration weights of an RF event's samples ([`sample_hold_weights`] over its shape).
 fn sample_weights(seq: &Sequence, rf: &RfEvent, t: &[f64]) -> Vec<f64> {
-    if rf.time_id <= 0 {
-        return vec![seq.rasters.rf.as_secs_f64(); t.len()];
-    }
-    let n = t.len();
-    (0..n)
-        .map(|i| {
-            let left = if i > 0 { t[i] - t[i - 1] } else { 0.0 };
-            let right = if i + 1 < n { t[i + 1] - t[i] } else { 0.0 };
-            0.5 * (left + right)
-        })
-        .collect()
+    sample_hold_weights(t, (seq.rf_duration(rf) - rf.delay).as_secs_f64())
 }
 
 /// RF energy ∫|B1(t)|² dt of one RF event in Hz²·s (SAR is proportional to it; multiply by
-/// (2π/γ)² for T²·s). Time-shaped pulses are integrated piecewise linearly in |B1|².
+/// (2π/γ)² for T²·s), with the same sample weights as the builders' [`crate::build::rf_energy`].
 pub fn rf_event_energy(seq: &Sequence, rf: &RfEvent) -> f64 {
     let (t, s) = rf_samples(seq, rf);
     let w = sample_weights(seq, rf, &t);

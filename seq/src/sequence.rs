@@ -304,6 +304,19 @@ impl Sequence {
             .collect()
     }
 
+    /// Sample times of an RF event in ns from the pulse start (after its delay): the time
+    /// shape's points (in RF-raster units) or, without one, the raster centres `(n+0.5)·Δrf`.
+    pub fn rf_sample_times_ns(&self, rf: &RfEvent) -> Vec<f64> {
+        let dt = self.rasters.rf.0 as f64;
+        match self.shapes.get(&(rf.time_id.max(0) as u32)) {
+            Some(t) if rf.time_id > 0 => t.samples.iter().map(|x| x * dt).collect(),
+            _ => {
+                let n = self.shapes.get(&rf.mag_id).map_or(0, |s| s.samples.len());
+                (0..n).map(|k| (k as f64 + 0.5) * dt).collect()
+            }
+        }
+    }
+
     /// Time of the RF pulse's effective rotation from the shape start (delay not included): the
     /// file's `center` (1.5+), else computed as the toolboxes do: the mid-point of the first and
     /// last samples whose magnitude is at least 0.99999 of the peak (plateau centre for block
@@ -312,24 +325,12 @@ impl Sequence {
         if let Some(c) = rf.center {
             return c;
         }
-        let dt = self.rasters.rf.0 as f64;
         let mag = self
             .shapes
             .get(&rf.mag_id)
             .map_or(&[][..], |s| &s.samples[..]);
-        let times: Vec<f64> = if rf.time_id > 0 {
-            let t = self
-                .shapes
-                .get(&(rf.time_id as u32))
-                .map_or(&[][..], |s| &s.samples[..]);
-            t.iter().map(|x| x * dt).collect()
-        } else {
-            (0..mag.len()).map(|n| (n as f64 + 0.5) * dt).collect()
-        };
-        let peak = mag.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-        let hits: Vec<usize> = (0..mag.len().min(times.len()))
-            .filter(|&i| mag[i].abs() >= 0.99999 * peak)
-            .collect();
+        let times = self.rf_sample_times_ns(rf);
+        let hits = crate::shape::peak_plateau(&mag[..mag.len().min(times.len())]);
         match (hits.first(), hits.last()) {
             (Some(&a), Some(&b)) => Nanos(((times[a] + times[b]) / 2.0).round() as i64),
             _ => Nanos::ZERO,

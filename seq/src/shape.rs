@@ -55,6 +55,16 @@ pub fn decompress(packed: &[f64], num_samples: usize, force: bool) -> Result<Vec
     Ok(deriv)
 }
 
+/// Indices of the samples whose magnitude is at least 0.99999 of the peak magnitude: the
+/// toolboxes' RF-centre rule takes the mid-point of the first and last of them (the plateau
+/// centre for block pulses).
+pub fn peak_plateau(magnitudes: &[f64]) -> Vec<usize> {
+    let peak = magnitudes.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    (0..magnitudes.len())
+        .filter(|&i| magnitudes[i].abs() >= 0.99999 * peak)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -510,21 +510,13 @@ pub fn make_block_pulse(
 }
 
 /// pypulseq's `calc_rf_center` without a stored centre: the middle of the samples within
-/// 0.99999 of the peak magnitude (time in s, sample index).
-fn peak_center(signal: &[Complex64], t: &[f64]) -> (f64, usize) {
-    let max = signal.iter().map(|s| s.norm()).fold(0.0, f64::max);
-    let peaks: Vec<usize> = signal
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.norm() >= max * 0.99999)
-        .map(|(i, _)| i)
-        .collect();
+/// 0.99999 of the peak magnitude (time in s).
+fn peak_center(signal: &[Complex64], t: &[f64]) -> f64 {
+    let mags: Vec<f64> = signal.iter().map(|s| s.norm()).collect();
+    let peaks = crate::shape::peak_plateau(&mags);
     match (peaks.first(), peaks.last()) {
-        (Some(&a), Some(&b)) => {
-            let k = (peaks.len() - 1) as f64 / 2.0;
-            (0.5 * (t[a] + t[b]), peaks[k.round_ties_even() as usize])
-        }
-        _ => (0.0, 0),
+        (Some(&a), Some(&b)) => 0.5 * (t[a] + t[b]),
+        _ => 0.0,
     }
 }
 
@@ -672,7 +664,7 @@ pub fn make_adiabatic_pulse(
         .collect();
     let n_total = n_raw as usize;
     let t = centre_times(n_total, dwell);
-    let (c, _) = peak_center(&signal, &t);
+    let c = peak_center(&signal, &t);
     let center = Nanos::from_secs_f64(c);
     let use_ = if spec.use_ == RfUse::Undefined {
         RfUse::Inversion
@@ -756,7 +748,7 @@ pub fn make_arbitrary_rf(
     let n = sig.len();
     let shape_dur = dwell * n as i64;
     let t = centre_times(n, dwell);
-    let (c, _) = peak_center(&sig, &t);
+    let c = peak_center(&sig, &t);
     let mut rf = assemble(
         sig,
         t,
@@ -819,20 +811,27 @@ pub fn calc_rf_center(rf: &Rf) -> (Nanos, usize) {
 /// samples that is `Σ|s|²·Δ`, for a block pulse `|s|²·T`.
 pub fn rf_energy(rf: &Rf) -> f64 {
     let n = rf.signal.len().min(rf.t.len());
-    let end = rf.shape_dur.as_secs_f64();
+    sample_hold_weights(&rf.t[..n], rf.shape_dur.as_secs_f64())
+        .iter()
+        .zip(&rf.signal)
+        .map(|(w, s)| s.norm_sqr() * w)
+        .sum()
+}
+
+/// Integration weights (s) of RF samples at times `t` (s) over `[0, shape_dur]`: each sample
+/// holds its value from the midpoint to its previous sample to the midpoint to its next one,
+/// clipped to the pulse. Raster-centre samples get `Δ` each, a block pulse's two samples `T/2`.
+pub fn sample_hold_weights(t: &[f64], shape_dur: f64) -> Vec<f64> {
+    let n = t.len();
     (0..n)
         .map(|k| {
-            let lo = if k == 0 {
-                0.0
-            } else {
-                0.5 * (rf.t[k - 1] + rf.t[k])
-            };
+            let lo = if k == 0 { 0.0 } else { 0.5 * (t[k - 1] + t[k]) };
             let hi = if k + 1 == n {
-                end
+                shape_dur
             } else {
-                0.5 * (rf.t[k] + rf.t[k + 1])
+                0.5 * (t[k] + t[k + 1])
             };
-            rf.signal[k].norm_sqr() * (hi.min(end) - lo.max(0.0)).max(0.0)
+            (hi.min(shape_dur) - lo.max(0.0)).max(0.0)
         })
-        .sum()
+        .collect()
 }
