@@ -16,7 +16,7 @@ use crate::build::sample_hold_weights;
 use crate::events::RfEvent;
 use crate::kspace::kspace_from_waveforms;
 use crate::sequence::Sequence;
-use crate::system::System;
+use crate::system::{System, units};
 use crate::waveforms::{Waveform, gradient_waveforms};
 
 /// The report of [`test_report`].
@@ -74,9 +74,11 @@ pub struct HardwareViolation {
 impl std::fmt::Display for HardwareViolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (v, l, unit) = if self.kind == "amplitude" {
-            (self.value / 42.576e3, self.limit / 42.576e3, "mT/m")
+            let mt = units::hz_per_m_to_mt_per_m;
+            (mt(self.value), mt(self.limit), "mT/m")
         } else {
-            (self.value / 42.576e6, self.limit / 42.576e6, "T/m/s")
+            let tms = units::hz_per_m_per_s_to_t_per_m_per_s;
+            (tms(self.value), tms(self.limit), "T/m/s")
         };
         write!(
             f,

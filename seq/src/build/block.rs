@@ -36,7 +36,6 @@ pub struct SequenceBuilder {
     system: System,
     shape_ids: HashMap<Vec<u64>, u32>,
     rf_ids: HashMap<[u64; 11], u32>,
-    last_rf: Option<(Rf, u32)>,
     /// Recently registered RF waveforms → `(amp, mag_id, phase_id, time_id)`, so that pulses
     /// differing only in offsets (RF spoiling) do not re-normalise their shapes.
     rf_shapes: Vec<(Vec<num_complex::Complex64>, Vec<f64>, RfShapeIds)>,
@@ -113,7 +112,6 @@ impl SequenceBuilder {
             system: system.clone(),
             shape_ids: HashMap::default(),
             rf_ids: HashMap::default(),
-            last_rf: None,
             rf_shapes: Vec::new(),
             grad_ids: HashMap::default(),
             adc_ids: HashMap::default(),
@@ -443,11 +441,6 @@ impl SequenceBuilder {
     }
 
     fn register_rf(&mut self, rf: &Rf) -> u32 {
-        if let Some((last, id)) = &self.last_rf {
-            if last == rf {
-                return *id;
-            }
-        }
         let cached = self
             .rf_shapes
             .iter()
@@ -490,7 +483,7 @@ impl SequenceBuilder {
             rf.phase_offset.to_bits(),
             rf.use_.letter() as u64,
         ];
-        let id = match self.rf_ids.get(&key) {
+        match self.rf_ids.get(&key) {
             Some(&id) => id,
             None => {
                 let id = self.seq.rf.len() as u32 + 1;
@@ -498,9 +491,7 @@ impl SequenceBuilder {
                 self.rf_ids.insert(key, id);
                 id
             }
-        };
-        self.last_rf = Some((rf.clone(), id));
-        id
+        }
     }
 
     /// Normalises and registers an RF pulse's magnitude, phase and time shapes.
