@@ -264,23 +264,18 @@ impl System {
         };
         Ok(sys)
     }
-
-    /// Rounds `t` up to the next multiple of the gradient raster.
-    pub fn ceil_to_grad_raster(&self, t: Nanos) -> Nanos {
-        ceil_to(t, self.rasters.grad)
-    }
-
-    /// Rounds a time in seconds up to the gradient raster (with a 1 ppb tolerance so that
-    /// values like 0.00030000000000000003 s are not pushed one raster further).
-    pub fn ceil_secs_to_grad_raster(&self, t: f64) -> Nanos {
-        ceil_secs_to(t, self.rasters.grad)
-    }
 }
 
 /// Rounds `t` up to a multiple of `raster` (`raster` > 0).
 pub fn ceil_to(t: Nanos, raster: Nanos) -> Nanos {
     let r = raster.0.max(1);
     Nanos(t.0.div_euclid(r) * r + if t.0.rem_euclid(r) > 0 { r } else { 0 })
+}
+
+/// Rounds `t` to the nearest multiple of `raster` (halves up).
+pub fn round_to(t: Nanos, raster: Nanos) -> Nanos {
+    let r = raster.0.max(1);
+    Nanos((t.0 + r / 2).div_euclid(r) * r)
 }
 
 /// Rounds a time in seconds up to a multiple of `raster`, tolerating 1e-9 relative float error

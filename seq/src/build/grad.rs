@@ -963,7 +963,7 @@ pub fn add_gradients(grads: &[Grad], system: &System) -> Result<Grad> {
         .map(Grad::duration)
         .max()
         .unwrap_or(Nanos::ZERO);
-    let n = (end - common).0.div_euclid(raster.0) + i64::from((end - common).0 % raster.0 != 0);
+    let n = crate::system::ceil_to(end - common, raster).0 / raster.0;
     let oversampling = grads
         .iter()
         .any(|g| matches!(g, Grad::Arb(a) if a.timing == GradTiming::Oversampled));

@@ -566,14 +566,8 @@ pub fn pe_table(n: usize, fov_m: f64) -> Vec<f64> {
 /// RF-spoiling phases (rad) for `n` excitations with a quadratic increment of `increment_deg`
 /// (pypulseq `write_gre`: phase_k = phase_{k−1} + k·inc, all mod 360°; the first is 0).
 pub fn rf_spoil_phases(n: usize, increment_deg: f64) -> Vec<f64> {
-    let mut out = Vec::with_capacity(n);
-    let (mut phase, mut inc) = (0.0f64, 0.0f64);
-    for _ in 0..n {
-        out.push(phase.to_radians());
-        inc = (inc + increment_deg).rem_euclid(360.0);
-        phase = (phase + inc).rem_euclid(360.0);
-    }
-    out
+    let mut spoiler = RfSpoiler::new(increment_deg);
+    (0..n).map(|_| spoiler.next_phase()).collect()
 }
 
 /// An RF-spoiling phase generator (the same series as [`rf_spoil_phases`], one at a time).

@@ -497,12 +497,6 @@ fn dur(events: &[Event], system: &System) -> Nanos {
     ceil_block(calc_duration(events), system)
 }
 
-/// `t` rounded to the nearest multiple of `r`.
-fn round_to(t: Nanos, r: Nanos) -> Nanos {
-    let r = r.0.max(1);
-    Nanos((t.0 + r / 2).div_euclid(r) * r)
-}
-
 impl EchoTrain {
     /// Computes every event and the paddings for the requested echo spacing; errors give the
     /// achievable minimum.
@@ -583,7 +577,7 @@ impl EchoTrain {
             system,
         );
         // The k = 0 sample's time, on the block raster (within half a raster of the truth).
-        let t0 = round_to(ro.t_center, braster);
+        let t0 = crate::system::round_to(ro.t_center, braster);
 
         let min_pre = ceil_block(gz_pre.shape_duration().max(gx_pre.shape_duration()), system);
         let min_enc = ceil_block(crusher.shape_duration().max(t_pe), system);
