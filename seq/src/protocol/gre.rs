@@ -369,6 +369,51 @@ impl GreTrain {
         self.spoiler = RfSpoiler::new(increment_deg);
     }
 
+    /// Appends a whole 3-D volume: RF spoiling restarted with `spoil_increment_deg`, `dummies`
+    /// dummy TRs on the centre line without ADC, then every partition × line of `lines`
+    /// labelled LIN, PAR and the `extra` labels.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_volume(
+        &mut self,
+        b: &mut SequenceBuilder,
+        t: &GreTiming,
+        lines: &[usize],
+        nz: usize,
+        dummies: usize,
+        spoil_increment_deg: f64,
+        extra: &[Event],
+    ) -> Result<()> {
+        self.reset_spoiling(spoil_increment_deg);
+        for _ in 0..dummies {
+            let dummy = Step {
+                line: lines.len() / 2,
+                par: nz / 2,
+                slice_pos_m: 0.0,
+                labels: &[],
+                with_adc: false,
+            };
+            self.add_tr(b, t, &dummy)?;
+        }
+        let mut labels: Vec<Event> = Vec::with_capacity(2 + extra.len());
+        for par in 0..nz {
+            for &line in lines {
+                labels.clear();
+                labels.push(label_set("LIN", line as i64));
+                labels.push(label_set("PAR", par as i64));
+                labels.extend_from_slice(extra);
+                let step = Step {
+                    line,
+                    par,
+                    slice_pos_m: 0.0,
+                    labels: &labels,
+                    with_adc: true,
+                };
+                self.add_tr(b, t, &step)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Appends one TR (see [`Step`]).
     pub fn add_tr(&mut self, b: &mut SequenceBuilder, t: &GreTiming, step: &Step) -> Result<()> {
         let Step {
@@ -583,38 +628,15 @@ pub fn build(p: &Params, system: &System) -> Result<Generated> {
     let lines = common::pe_order(ny, PeOrder::Linear);
     let mut labels: Vec<Event> = Vec::with_capacity(2);
     if g.three_d {
-        train.reset_spoiling(p.rf_spoiling_increment_deg);
-        for _ in 0..dummies {
-            train.add_tr(
-                &mut b,
-                &t,
-                &Step {
-                    line: ny / 2,
-                    par: nz / 2,
-                    slice_pos_m: 0.0,
-                    labels: &[],
-                    with_adc: false,
-                },
-            )?;
-        }
-        for par in 0..nz {
-            for &line in &lines {
-                labels.clear();
-                labels.push(label_set("LIN", line as i64));
-                labels.push(label_set("PAR", par as i64));
-                train.add_tr(
-                    &mut b,
-                    &t,
-                    &Step {
-                        line,
-                        par,
-                        slice_pos_m: 0.0,
-                        labels: &labels,
-                        with_adc: true,
-                    },
-                )?;
-            }
-        }
+        train.add_volume(
+            &mut b,
+            &t,
+            &lines,
+            nz,
+            dummies,
+            p.rf_spoiling_increment_deg,
+            &[],
+        )?;
     } else {
         for (s, &pos) in positions.iter().enumerate() {
             train.reset_spoiling(p.rf_spoiling_increment_deg);

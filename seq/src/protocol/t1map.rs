@@ -399,41 +399,16 @@ fn build_vfa(p: &Params, system: &System) -> Result<Generated> {
     let mut b = SequenceBuilder::new(system);
     gre::set_definitions(&mut b, &p.name, g.fov_m);
     let lines = common::pe_order(ny, PeOrder::Linear);
-    let mut labels: Vec<Event> = Vec::with_capacity(3);
     for (fi, train) in trains.iter_mut().enumerate() {
-        train.reset_spoiling(p.rf_spoiling_increment_deg);
-        for _ in 0..dummies {
-            train.add_tr(
-                &mut b,
-                &t,
-                &Step {
-                    line: ny / 2,
-                    par: nz / 2,
-                    slice_pos_m: 0.0,
-                    labels: &[],
-                    with_adc: false,
-                },
-            )?;
-        }
-        for par in 0..nz {
-            for &line in &lines {
-                labels.clear();
-                labels.push(label_set("LIN", line as i64));
-                labels.push(label_set("PAR", par as i64));
-                labels.push(label_set("SET", fi as i64));
-                train.add_tr(
-                    &mut b,
-                    &t,
-                    &Step {
-                        line,
-                        par,
-                        slice_pos_m: 0.0,
-                        labels: &labels,
-                        with_adc: true,
-                    },
-                )?;
-            }
-        }
+        train.add_volume(
+            &mut b,
+            &t,
+            &lines,
+            nz,
+            dummies,
+            p.rf_spoiling_increment_deg,
+            &[label_set("SET", fi as i64)],
+        )?;
     }
     let seq = b.finish()?;
     let mut sc = Sidecar::new("t1map", &p.name);
