@@ -8,7 +8,7 @@ use accord_seq::{DefValue, Gradient, Sequence, read_file};
 use serde_json::Value;
 
 mod common;
-use common::corpus;
+use common::{corpus, floats};
 
 /// Per-field tallies: (checked, passed) and the failure messages.
 #[derive(Default)]
@@ -129,12 +129,7 @@ fn compare(name: &str, seq: &Sequence, j: &Value, t: &mut Tally) {
             let Some(b) = seq.blocks.get(start + k) else {
                 break;
             };
-            let r: Vec<f64> = row
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|x| x.as_f64().unwrap())
-                .collect();
+            let r: Vec<f64> = floats(&row);
             let ids = [b.id, b.rf, b.gx, b.gy, b.gz, b.adc, b.ext].map(f64::from);
             let jids = [r[0], r[2], r[3], r[4], r[5], r[6], r[7]];
             if ids != jids || !close(b.duration.as_secs_f64(), r[1], 1e-9) {
@@ -402,14 +397,7 @@ fn gradient_edges_match_pypulseq_waveform_ends() {
             if a["n_points"].as_u64().unwrap_or(0) == 0 {
                 continue;
             }
-            let pts = |k: &str| {
-                a[k][1]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_f64().unwrap())
-                    .collect::<Vec<_>>()
-            };
+            let pts = |k: &str| floats(&a[k][1]);
             let (f8, l8) = (pts("first8"), pts("last8"));
             let first_block = edges.iter().position(|e| e[axis].is_some()).unwrap();
             let last_block = edges.iter().rposition(|e| e[axis].is_some()).unwrap();
@@ -471,18 +459,8 @@ fn excitation_times_match_pypulseq() {
             failures.push(format!("{name}: {} excitations vs {count}", t.len()));
             continue;
         }
-        let first: Vec<f64> = te["first"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
-        let last: Vec<f64> = te["last"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
+        let first: Vec<f64> = floats(&te["first"]);
+        let last: Vec<f64> = floats(&te["last"]);
         let tail = &t[t.len() - last.len()..];
         for (a, x) in t.iter().zip(&first).chain(tail.iter().zip(&last)) {
             if (a - x).abs() > 1e-9 {
@@ -522,14 +500,7 @@ fn adc_sample_times_match_pypulseq() {
             failures.push(format!("{name}: {} ADC samples vs {count}", t.len()));
             continue;
         }
-        let arr = |key: &str| {
-            ta[key]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap())
-                .collect::<Vec<_>>()
-        };
+        let arr = |key: &str| floats(&ta[key]);
         let (first, last) = (arr("first"), arr("last"));
         let tail = &t[t.len() - last.len()..];
         for (a, x) in t.iter().zip(&first).chain(tail.iter().zip(&last)) {

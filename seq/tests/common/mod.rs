@@ -25,3 +25,12 @@ pub fn corpus() -> Vec<(String, PathBuf, Value)> {
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
+
+/// A JSON array of numbers as `f64`s (panics on anything else: reference data is trusted).
+pub fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
