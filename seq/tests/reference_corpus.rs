@@ -129,7 +129,7 @@ fn compare(name: &str, seq: &Sequence, j: &Value, t: &mut Tally) {
             let Some(b) = seq.blocks.get(start + k) else {
                 break;
             };
-            let r: Vec<f64> = floats(&row);
+            let r: Vec<f64> = floats(row);
             let ids = [b.id, b.rf, b.gx, b.gy, b.gz, b.adc, b.ext].map(f64::from);
             let jids = [r[0], r[2], r[3], r[4], r[5], r[6], r[7]];
             if ids != jids || !close(b.duration.as_secs_f64(), r[1], 1e-9) {
