@@ -41,7 +41,8 @@ pub struct SequenceBuilder {
     rf_shapes: Vec<(Vec<num_complex::Complex64>, Vec<f64>, RfShapeIds)>,
     grad_ids: HashMap<[u64; 7], u32>,
     adc_ids: HashMap<[u64; 8], u32>,
-    label_ids: HashMap<(LabelOp, String, i64), u32>,
+    /// Label name → (SET/INC, value) → object id (looked up by `&str`, no per-block clone).
+    label_ids: StdHashMap<String, HashMap<(LabelOp, i64), u32>>,
     trigger_ids: HashMap<[i64; 4], u32>,
     soft_delay_ids: HashMap<Vec<u64>, u32>,
     soft_delay_num_ids: HashMap<String, i64>,
@@ -115,7 +116,7 @@ impl SequenceBuilder {
             rf_shapes: Vec::new(),
             grad_ids: HashMap::default(),
             adc_ids: HashMap::default(),
-            label_ids: HashMap::default(),
+            label_ids: StdHashMap::new(),
             trigger_ids: HashMap::default(),
             soft_delay_ids: HashMap::default(),
             soft_delay_num_ids: HashMap::default(),
@@ -653,12 +654,15 @@ impl SequenceBuilder {
                     LabelOp::Inc => "LABELINC",
                 };
                 let type_id = self.ext_type(name);
-                let key = (l.op, l.label.clone(), l.value);
+                if !self.label_ids.contains_key(&l.label) {
+                    self.label_ids.insert(l.label.clone(), HashMap::default());
+                }
+                let ids = self.label_ids.get_mut(&l.label).expect("inserted above");
                 let table = match l.op {
                     LabelOp::Set => &mut self.seq.labelset,
                     LabelOp::Inc => &mut self.seq.labelinc,
                 };
-                let id = *self.label_ids.entry(key).or_insert_with(|| {
+                let id = *ids.entry((l.op, l.value)).or_insert_with(|| {
                     let id = table.len() as u32 + 1;
                     table.insert(
                         id,
