@@ -16,7 +16,7 @@ use crate::events::{
     AdcEvent, ArbGrad, ExtensionNode, ExtensionSpec, Gradient, Label, RfEvent, RfShim, SoftDelay,
     TrapGrad, Trigger,
 };
-use crate::sequence::{Block, DefValue, Sequence, Signature, Version};
+use crate::sequence::{Block, DefValue, Libraries, Sequence, Signature, Version};
 use crate::shape::{Shape, decompress};
 use crate::signature::{is_md5_hex, md5_hex, signed_part};
 use crate::time::Nanos;
@@ -55,6 +55,72 @@ fn leading_uint(tok: &str) -> Option<u32> {
         .unwrap_or("");
     digits.parse().ok()
 }
+
+/// The fields of a plain `[BLOCKS]` row, `b[start..end]`: `cols` runs of 1–15 ASCII digits
+/// separated by blanks. `None` sends the row to the general path: other number forms (`1e3`,
+/// `2.0`), a wrong field count, longer numbers. The reader's hot path: one pass over the bytes,
+/// no allocation, no float parse.
+fn block_row_fast(b: &[u8], start: usize, end: usize, cols: usize) -> Option<[u64; 8]> {
+    let line = &b[start..end];
+    let mut out = [0u64; 8];
+    let mut n = 0;
+    let mut i = 0;
+    while i < line.len() {
+        let c = line[i];
+        if matches!(c, b' ' | b'\t' | b'\r') {
+            i += 1;
+            continue;
+        }
+        if n == cols {
+            return None;
+        }
+        let first = i;
+        let mut v = 0u64;
+        while i < line.len() && line[i].is_ascii_digit() {
+            v = 10 * v + u64::from(line[i] - b'0');
+            i += 1;
+        }
+        let digits = i - first;
+        if digits == 0 || digits > 15 {
+            return None;
+        }
+        out[n] = v;
+        n += 1;
+    }
+    let ids_fit = out
+        .iter()
+        .enumerate()
+        .all(|(k, &v)| k == 1 || v <= u64::from(u32::MAX));
+    (n == cols && ids_fit).then_some(out)
+}
+
+/// Column layout of `[BLOCKS]` rows: 7 (1.2.0–1.2.1) or 8 columns; the second column is a
+/// `[DELAYS]` id before 1.4 and the duration in block rasters from 1.4 on.
+#[derive(Debug, Clone, Copy)]
+struct RowLayout {
+    cols: usize,
+    delay_ids: bool,
+}
+
+/// A block from a row's fields: id, duration or delay id, rf, gx, gy, gz, adc and ext (8 columns).
+/// The duration is set later, from the raster or the events.
+fn block_from_row(v: &[u64; 8], layout: RowLayout) -> Block {
+    Block {
+        id: v[0] as u32,
+        duration: Nanos::ZERO,
+        delay_id: if layout.delay_ids { v[1] as u32 } else { 0 },
+        rf: v[2] as u32,
+        gx: v[3] as u32,
+        gy: v[4] as u32,
+        gz: v[5] as u32,
+        adc: v[6] as u32,
+        ext: if layout.cols == 8 { v[7] as u32 } else { 0 },
+    }
+}
+
+/// Files at least this large have their signature's md5 computed on a second thread while the
+/// text is parsed (below it, a thread costs more than it saves).
+const PARALLEL_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ext {
@@ -195,6 +261,18 @@ impl Reader {
         Ok(())
     }
 
+    /// Appends a `[BLOCKS]` row already checked (see [`block_from_row`]).
+    fn push_block(&mut self, line: usize, v: &[u64; 8], cols: usize) {
+        let delay_ids = self
+            .seq
+            .version
+            .as_ref()
+            .is_some_and(|x| x.number() < 1_004_000);
+        let layout = RowLayout { cols, delay_ids };
+        self.seq.blocks.push(block_from_row(v, layout));
+        self.block_lines.push((line, v[1] as i64));
+    }
+
     fn insert<T>(
         warnings: &mut Vec<String>,
         map: &mut BTreeMap<u32, T>,
@@ -267,19 +345,21 @@ impl Reader {
                         format!("[BLOCKS] negative duration/delay {second}"),
                     ));
                 }
-                let b = Block {
-                    id: id(n, s, "id", v[0])?,
-                    duration: Nanos::ZERO,
-                    delay_id: if vn < 1_004_000 { second as u32 } else { 0 },
-                    rf: id(n, s, "rf", v[2])?,
-                    gx: id(n, s, "gx", v[3])?,
-                    gy: id(n, s, "gy", v[4])?,
-                    gz: id(n, s, "gz", v[5])?,
-                    adc: id(n, s, "adc", v[6])?,
-                    ext: if cols == 8 { id(n, s, "ext", v[7])? } else { 0 },
-                };
-                self.seq.blocks.push(b);
-                self.block_lines.push((n, second));
+                let fields = [
+                    u64::from(id(n, s, "id", v[0])?),
+                    second as u64,
+                    u64::from(id(n, s, "rf", v[2])?),
+                    u64::from(id(n, s, "gx", v[3])?),
+                    u64::from(id(n, s, "gy", v[4])?),
+                    u64::from(id(n, s, "gz", v[5])?),
+                    u64::from(id(n, s, "adc", v[6])?),
+                    if cols == 8 {
+                        u64::from(id(n, s, "ext", v[7])?)
+                    } else {
+                        0
+                    },
+                ];
+                self.push_block(n, &fields, cols);
             }
             Sec::Rf => {
                 let vn = self.version_number(n, "[RF]")?;
@@ -659,7 +739,9 @@ impl Reader {
         Ok(Sec::Extension(kind))
     }
 
-    fn finish(mut self, bytes: &[u8]) -> Result<Sequence> {
+    /// Cross-checks, decompression, durations and the signature. `md5` is the signature's md5
+    /// when it was computed beside the parse.
+    fn finish(mut self, bytes: &[u8], md5: Option<String>) -> Result<Sequence> {
         self.finish_version()?;
         let version = self.seq.version.clone().ok_or_else(|| {
             SeqError::invalid("no complete [VERSION] section (major, minor, revision)")
@@ -823,15 +905,27 @@ impl Reader {
         }
 
         // Blocks: references and durations.
-        for (b, (l, _)) in seq.blocks.clone().iter().zip(&self.block_lines) {
+        let lib = Libraries::new(seq);
+        let ext_ok = |id: u32| id == 0 || lib.extensions.get(id).is_some();
+        for (b, (l, _)) in seq.blocks.iter().zip(&self.block_lines) {
+            let all_ok = (b.rf == 0 || lib.rf.get(b.rf).is_some())
+                & (b.gx == 0 || lib.grad.get(b.gx).is_some())
+                & (b.gy == 0 || lib.grad.get(b.gy).is_some())
+                & (b.gz == 0 || lib.grad.get(b.gz).is_some())
+                & (b.adc == 0 || lib.adc.get(b.adc).is_some())
+                & ext_ok(b.ext)
+                & (b.delay_id == 0 || lib.delays.get(b.delay_id).is_some());
+            if all_ok {
+                continue;
+            }
             let refs: [(&str, u32, bool); 7] = [
-                ("rf", b.rf, seq.rf.contains_key(&b.rf)),
-                ("gx", b.gx, seq.grad.contains_key(&b.gx)),
-                ("gy", b.gy, seq.grad.contains_key(&b.gy)),
-                ("gz", b.gz, seq.grad.contains_key(&b.gz)),
-                ("adc", b.adc, seq.adc.contains_key(&b.adc)),
-                ("ext", b.ext, seq.extensions.contains_key(&b.ext)),
-                ("delay", b.delay_id, seq.delays.contains_key(&b.delay_id)),
+                ("rf", b.rf, lib.rf.get(b.rf).is_some()),
+                ("gx", b.gx, lib.grad.get(b.gx).is_some()),
+                ("gy", b.gy, lib.grad.get(b.gy).is_some()),
+                ("gz", b.gz, lib.grad.get(b.gz).is_some()),
+                ("adc", b.adc, lib.adc.get(b.adc).is_some()),
+                ("ext", b.ext, ext_ok(b.ext)),
+                ("delay", b.delay_id, lib.delays.get(b.delay_id).is_some()),
             ];
             for (what, eid, ok) in refs {
                 if eid != 0 && !ok {
@@ -842,27 +936,27 @@ impl Reader {
                 }
             }
         }
-        let mut seen = std::collections::HashSet::new();
-        for (b, (l, _)) in seq.blocks.iter().zip(&self.block_lines) {
-            if !seen.insert(b.id) {
-                seq.warnings.push(format!(
-                    "line {l}: [BLOCKS] block id {} appears twice",
-                    b.id
-                ));
+        let durations: Vec<Nanos> = if vn >= 1_004_000 {
+            let raster = seq.rasters.block;
+            self.block_lines
+                .iter()
+                .map(|(_, second)| raster * *second)
+                .collect()
+        } else {
+            seq.blocks.iter().map(|b| lib.events_duration(b)).collect()
+        };
+        let increasing = seq.blocks.windows(2).all(|w| w[0].id < w[1].id);
+        if !increasing {
+            let mut seen = std::collections::HashSet::new();
+            for (b, (l, _)) in seq.blocks.iter().zip(&self.block_lines) {
+                if !seen.insert(b.id) {
+                    seq.warnings.push(format!(
+                        "line {l}: [BLOCKS] block id {} appears twice",
+                        b.id
+                    ));
+                }
             }
         }
-        let durations: Vec<Nanos> = seq
-            .blocks
-            .iter()
-            .zip(&self.block_lines)
-            .map(|(b, (_, second))| {
-                if vn >= 1_004_000 {
-                    seq.rasters.block * *second
-                } else {
-                    seq.events_duration(b)
-                }
-            })
-            .collect();
         for (b, d) in seq.blocks.iter_mut().zip(durations) {
             b.duration = d;
         }
@@ -875,7 +969,7 @@ impl Reader {
                     "[SIGNATURE] needs both `Type md5` and `Hash <32 hex digits>`",
                 ));
             };
-            let computed = md5_hex(signed_part(bytes).unwrap_or(bytes));
+            let computed = md5.unwrap_or_else(|| md5_hex(signed_part(bytes).unwrap_or(bytes)));
             let matches = computed == hash;
             if !matches {
                 seq.warnings.push(format!(
@@ -900,6 +994,22 @@ pub fn read_str(text: &str) -> Result<Sequence> {
 
 /// Reads `.seq` bytes (ASCII/UTF-8; LF or CRLF line ends).
 pub fn read_bytes(bytes: &[u8]) -> Result<Sequence> {
+    if bytes.len() < PARALLEL_BYTES {
+        return parse(bytes)?.finish(bytes, None);
+    }
+    std::thread::scope(|scope| {
+        let md5 = std::thread::Builder::new()
+            .name("seq-md5".into())
+            .spawn_scoped(scope, || signed_part(bytes).map(md5_hex));
+        let parsed = parse(bytes);
+        // A failed spawn or join leaves `None`: finish then computes the md5 itself.
+        let md5 = md5.ok().and_then(|h| h.join().ok()).flatten();
+        parsed?.finish(bytes, md5)
+    })
+}
+
+/// The line pass: sections, rows and the plain-integer fast path for `[BLOCKS]`.
+fn parse(bytes: &[u8]) -> Result<Reader> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
             .iter()
@@ -910,8 +1020,20 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Sequence> {
     })?;
     let mut r = Reader::default();
     let mut sec = Sec::Preamble;
-    for (i, raw) in text.split('\n').enumerate() {
-        let n = i + 1;
+    let mut block_cols = 0;
+    let mut start = 0;
+    let mut n = 0;
+    while start <= bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |k| start + k);
+        n += 1;
+        let line_start = std::mem::replace(&mut start, end + 1);
+        if block_cols > 0 {
+            if let Some(v) = block_row_fast(bytes, line_start, end, block_cols) {
+                r.push_block(n, &v, block_cols);
+                continue;
+            }
+        }
+        let raw = &text[line_start..end];
         let t = raw.trim();
         if t.is_empty() || t.starts_with('#') {
             if t.is_empty() && sec == Sec::Shapes {
@@ -919,10 +1041,15 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Sequence> {
             }
             continue;
         }
-        if sec == Sec::Version && section_header(t).is_some() {
-            r.finish_version()?;
-        }
-        if let Some(name) = section_header(t) {
+        let header = if t.starts_with('[') {
+            section_header(t)
+        } else {
+            None
+        };
+        if let Some(name) = header {
+            if sec == Sec::Version {
+                r.finish_version()?;
+            }
             sec = match name {
                 "VERSION" => Sec::Version,
                 "DEFINITIONS" => Sec::Definitions,
@@ -952,17 +1079,35 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Sequence> {
                 }
                 other => return Err(SeqError::at(n, format!("unknown section [{other}]"))),
             };
+            // The fast path needs the version for the column count; without one the general
+            // path reports the missing [VERSION].
+            block_cols = match (&r.seq.version, sec) {
+                (Some(v), Sec::Blocks) if v.number() <= 1_002_001 => 7,
+                (Some(_), Sec::Blocks) => 8,
+                _ => 0,
+            };
             r.current_shape = None;
+            if block_cols > 0 {
+                // One allocation for the rows: at most one per line up to the next section.
+                let rest = bytes.get(start..).unwrap_or(&[]);
+                let body = memchr::memmem::find(rest, b"\n[").map_or(rest, |k| &rest[..k]);
+                let rows = memchr::memchr_iter(b'\n', body).count() + 1;
+                r.seq.blocks.reserve(rows);
+                r.block_lines.reserve(rows);
+            }
             continue;
         }
-        let first = t.split_whitespace().next().unwrap_or("");
-        if first == "extension" && sec != Sec::Signature {
+        if sec != Sec::Signature
+            && t.starts_with("extension")
+            && t.split_ascii_whitespace().next() == Some("extension")
+        {
             sec = r.start_extension(n, &tokens(t))?;
+            block_cols = 0;
             continue;
         }
         r.line(sec, n, t)?;
     }
-    r.finish(bytes)
+    Ok(r)
 }
 
 /// Reads a `.seq` file; errors name the file.

@@ -201,36 +201,6 @@ impl Sequence {
             .and_then(|s| s.samples.last().copied())
             .unwrap_or(0.0)
     }
-
-    /// Duration a block's events need (max of their ends, incl. `[DELAYS]` and triggers).
-    pub fn events_duration(&self, b: &Block) -> Nanos {
-        let mut d = Nanos::ZERO;
-        if let Some(x) = self.delays.get(&b.delay_id) {
-            d = d.max(*x);
-        }
-        if let Some(rf) = self.rf.get(&b.rf) {
-            d = d.max(self.rf_duration(rf));
-        }
-        for g in [b.gx, b.gy, b.gz] {
-            if let Some(g) = self.grad.get(&g) {
-                d = d.max(self.grad_duration(g));
-            }
-        }
-        if let Some(a) = self.adc.get(&b.adc) {
-            d = d.max(self.adc_duration(a));
-        }
-        for node in self.extension_list(b.ext) {
-            if self
-                .extension_spec(node.type_id)
-                .is_some_and(|s| s.name == "TRIGGERS")
-            {
-                if let Some(t) = self.triggers.get(&node.ref_id) {
-                    d = d.max(t.delay + t.duration);
-                }
-            }
-        }
-        d
-    }
 }
 
 impl Sequence {
@@ -335,5 +305,131 @@ impl Sequence {
             (Some(&a), Some(&b)) => Nanos(((times[a] + times[b]) / 2.0).round() as i64),
             _ => Nanos::ZERO,
         }
+    }
+}
+
+/// An event library indexed for per-block passes: a table by id when the ids are dense (the
+/// usual 1..n), else the map itself.
+#[derive(Debug)]
+pub struct IdTable<'a, T> {
+    dense: Vec<Option<&'a T>>,
+    sparse: Option<&'a BTreeMap<u32, T>>,
+}
+
+impl<'a, T> IdTable<'a, T> {
+    /// Indexes `map` (a table when its largest id is at most 4·len + 1024).
+    pub fn new(map: &'a BTreeMap<u32, T>) -> Self {
+        let max = map.keys().next_back().map_or(0, |&k| k as usize);
+        if max > 4 * map.len() + 1024 {
+            return IdTable {
+                dense: Vec::new(),
+                sparse: Some(map),
+            };
+        }
+        let mut dense = vec![None; max + 1];
+        for (&k, v) in map {
+            dense[k as usize] = Some(v);
+        }
+        IdTable {
+            dense,
+            sparse: None,
+        }
+    }
+
+    /// The entry with id `id`.
+    pub fn get(&self, id: u32) -> Option<&'a T> {
+        match self.sparse {
+            Some(map) => map.get(&id),
+            None => self.dense.get(id as usize).copied().flatten(),
+        }
+    }
+}
+
+/// A sequence with its libraries indexed by id, for passes that look events up block by block
+/// (timing checks, durations, label walks).
+#[derive(Debug)]
+pub struct Libraries<'a> {
+    /// The sequence.
+    pub seq: &'a Sequence,
+    /// RF events.
+    pub rf: IdTable<'a, RfEvent>,
+    /// Gradients.
+    pub grad: IdTable<'a, Gradient>,
+    /// ADC events.
+    pub adc: IdTable<'a, AdcEvent>,
+    /// `[DELAYS]` (< 1.4).
+    pub delays: IdTable<'a, Nanos>,
+    /// Extension list nodes.
+    pub extensions: IdTable<'a, ExtensionNode>,
+    /// Extension names by type id.
+    ext_names: BTreeMap<u32, &'a str>,
+}
+
+impl<'a> Libraries<'a> {
+    /// Indexes the libraries of `seq`.
+    pub fn new(seq: &'a Sequence) -> Self {
+        Libraries {
+            seq,
+            rf: IdTable::new(&seq.rf),
+            grad: IdTable::new(&seq.grad),
+            adc: IdTable::new(&seq.adc),
+            delays: IdTable::new(&seq.delays),
+            extensions: IdTable::new(&seq.extensions),
+            ext_names: seq
+                .extension_specs
+                .iter()
+                .map(|s| (s.type_id, s.name.as_str()))
+                .collect(),
+        }
+    }
+
+    /// The extension name (`LABELSET`, `TRIGGERS`, …) of a numeric type id.
+    pub fn extension_name(&self, type_id: u32) -> Option<&'a str> {
+        self.ext_names.get(&type_id).copied()
+    }
+
+    /// The nodes of the extension list starting at `head`, in order (cycle-safe: at most as
+    /// many nodes as the library holds), without allocating.
+    pub fn extension_nodes(&self, head: u32) -> impl Iterator<Item = &'a ExtensionNode> + '_ {
+        let mut id = head;
+        let mut left = self.seq.extensions.len();
+        std::iter::from_fn(move || {
+            if id == 0 || left == 0 {
+                return None;
+            }
+            left -= 1;
+            let node = self.extensions.get(id)?;
+            id = node.next;
+            Some(node)
+        })
+    }
+
+    /// The end of the latest event in block `b` (RF and ADC without ringdown/dead time;
+    /// triggers included; `[DELAYS]` for files < 1.4).
+    pub fn events_duration(&self, b: &Block) -> Nanos {
+        let seq = self.seq;
+        let mut d = Nanos::ZERO;
+        if let Some(x) = self.delays.get(b.delay_id) {
+            d = d.max(*x);
+        }
+        if let Some(rf) = self.rf.get(b.rf) {
+            d = d.max(seq.rf_duration(rf));
+        }
+        for g in [b.gx, b.gy, b.gz] {
+            if let Some(g) = self.grad.get(g) {
+                d = d.max(seq.grad_duration(g));
+            }
+        }
+        if let Some(a) = self.adc.get(b.adc) {
+            d = d.max(seq.adc_duration(a));
+        }
+        for node in self.extension_nodes(b.ext) {
+            if self.extension_name(node.type_id) == Some("TRIGGERS") {
+                if let Some(t) = seq.triggers.get(&node.ref_id) {
+                    d = d.max(t.delay + t.duration);
+                }
+            }
+        }
+        d
     }
 }

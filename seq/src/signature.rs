@@ -4,18 +4,20 @@ use md5::{Digest, Md5};
 
 /// The lower-case hex md5 of `bytes`.
 pub fn md5_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Md5::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(32);
+    for b in digest {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// The bytes the signature covers: everything before the `\n` that precedes the `[SIGNATURE]`
 /// header line, or `None` when the file has no such header.
 pub fn signed_part(bytes: &[u8]) -> Option<&[u8]> {
-    let needle = b"\n[SIGNATURE]";
-    bytes
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|pos| &bytes[..pos])
+    memchr::memmem::find(bytes, b"\n[SIGNATURE]").map(|pos| &bytes[..pos])
 }
 
 /// Whether `s` is a 32-digit hex string.

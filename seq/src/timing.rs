@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use crate::events::{Gradient, RfEvent};
-use crate::sequence::{Block, Sequence};
+use crate::sequence::{Block, Libraries, Sequence};
 use crate::time::{Nanos, Rasters};
 
 /// System limits the timing is checked against (pypulseq `Opts()` defaults by [`Default`]).
@@ -181,12 +181,13 @@ fn rf_last_sample_x2(seq: &Sequence, rf: &RfEvent, lim: &SystemLimits) -> i64 {
 
 /// The block duration pypulseq's `calc_duration` gives: the stored duration or the latest event
 /// end (RF incl. ringdown, ADC incl. dead time), whichever is later.
-fn content_duration(seq: &Sequence, b: &Block, lim: &SystemLimits) -> Nanos {
-    let mut d = b.duration.max(seq.events_duration(b));
-    if let Some(rf) = seq.rf.get(&b.rf) {
+fn content_duration(lib: &Libraries, b: &Block, lim: &SystemLimits) -> Nanos {
+    let seq = lib.seq;
+    let mut d = b.duration.max(lib.events_duration(b));
+    if let Some(rf) = lib.rf.get(b.rf) {
         d = d.max(seq.rf_duration(rf) + lim.rf_ringdown_time);
     }
-    if let Some(a) = seq.adc.get(&b.adc) {
+    if let Some(a) = lib.adc.get(b.adc) {
         d = d.max(seq.adc_duration(a) + lim.adc_dead_time);
     }
     d
@@ -196,6 +197,7 @@ fn content_duration(seq: &Sequence, b: &Block, lim: &SystemLimits) -> Nanos {
 pub fn check_timing(seq: &Sequence, lim: &SystemLimits) -> TimingReport {
     let mut errors = Vec::new();
     let mut soft_defaults: BTreeMap<i64, f64> = BTreeMap::new();
+    let lib = Libraries::new(seq);
     for b in &seq.blocks {
         let id = b.id;
         let mut push = |event, field, error_type, value| {
@@ -224,7 +226,7 @@ pub fn check_timing(seq: &Sequence, lim: &SystemLimits) -> TimingReport {
             raster(push, event, "delay", x, r);
         };
 
-        let content = content_duration(seq, b, lim);
+        let content = content_duration(&lib, b, lim);
         raster(&mut push, "block", "duration", content, lim.block_raster);
         if content != b.duration {
             push(
@@ -236,12 +238,12 @@ pub fn check_timing(seq: &Sequence, lim: &SystemLimits) -> TimingReport {
         }
         let duration = b.duration;
 
-        let rf = seq.rf.get(&b.rf);
+        let rf = lib.rf.get(b.rf);
         if let Some(rf) = rf {
             delay(&mut push, "rf", rf.delay, lim.rf_raster);
         }
         for (event, gid) in [("gx", b.gx), ("gy", b.gy), ("gz", b.gz)] {
-            let Some(g) = seq.grad.get(&gid) else {
+            let Some(g) = lib.grad.get(gid) else {
                 continue;
             };
             match g {
@@ -254,7 +256,7 @@ pub fn check_timing(seq: &Sequence, lim: &SystemLimits) -> TimingReport {
                 Gradient::Arb(a) => delay(&mut push, event, a.delay, lim.grad_raster),
             }
         }
-        let adc = seq.adc.get(&b.adc);
+        let adc = lib.adc.get(b.adc);
         if let Some(a) = adc {
             // The ADC start must be on the RF raster; its samples on the ADC raster.
             delay(&mut push, "adc", a.delay, lim.rf_raster);
@@ -300,10 +302,8 @@ pub fn check_timing(seq: &Sequence, lim: &SystemLimits) -> TimingReport {
             }
         }
 
-        for node in seq.extension_list(b.ext) {
-            let is_delay = seq
-                .extension_spec(node.type_id)
-                .is_some_and(|s| s.name == "DELAYS");
+        for node in lib.extension_nodes(b.ext) {
+            let is_delay = lib.extension_name(node.type_id) == Some("DELAYS");
             let Some(sd) = seq.soft_delays.get(&node.ref_id).filter(|_| is_delay) else {
                 continue;
             };

@@ -308,3 +308,59 @@ fn mutated_corpus_files_never_panic() {
         }
     }
 }
+
+/// `[BLOCKS]` rows in the plain-integer form take the reader's fast path; every other spelling
+/// of the same numbers (exponents, decimals, tabs, CR, padding) takes the general path. Both must
+/// give the same sequence, and rows the fast path refuses must still get the general path's
+/// checks and line numbers.
+#[test]
+fn block_row_spellings_read_alike() {
+    let plain = read_str(SMALL).unwrap();
+    for (from, to) in [
+        ("1 100 1 0 0 0 0 0", "1 1e2 1 0 0 0 0 0"),
+        ("1 100 1 0 0 0 0 0", "1\t100\t1\t0 0 0 0 0"),
+        ("1 100 1 0 0 0 0 0", "   1    100.0  1 0 0 0 0 0   "),
+        ("1 100 1 0 0 0 0 0", "0001 0100 01 0 0 0 0 0"),
+        ("2 50 0 1 2 0 1 0", "2 50 0 1 2 0 1 0\r"),
+    ] {
+        let text = SMALL.replace(from, to);
+        assert_ne!(text, SMALL);
+        assert_eq!(read_str(&text).unwrap(), plain, "row {to:?}");
+    }
+    for (row, needle) in [
+        ("2 50 0 1 2 0 1", "line 16"),
+        ("2 50 0 1 2 0 1 0 0", "line 16"),
+        ("2 50 0 1 2 0 1 4294967296", "line 16"),
+        ("2 50 0 1 2 0 1 12345678901234567", "line 16"),
+        ("2 50 0 1 2 0 9 0", "line 16"),
+        ("2 -50 0 1 2 0 1 0", "line 16"),
+    ] {
+        let e = err_of(&SMALL.replace("2 50 0 1 2 0 1 0", row)).to_string();
+        assert!(e.contains(needle), "row {row:?}: {e}");
+    }
+}
+
+/// Files of 256 KiB and more have their signature checked on a second thread while the text is
+/// parsed: the outcome (and a mismatch) must be the same as for the sequential path.
+#[test]
+fn large_file_signature_matches_and_mismatches() {
+    let path = corpus("pypulseq150_write_3Dt1_mprage.seq");
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 256 * 1024);
+    let seq = read_bytes(&bytes).unwrap();
+    let sig = seq.signature.as_ref().unwrap();
+    assert!(sig.matches, "{sig:?}");
+    assert_eq!(seq.blocks.len(), 41984);
+    // One digit changed in block 2's duration: same structure, wrong signature.
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let altered = text.replacen("\n    2 384 ", "\n    2 385 ", 1);
+    assert_ne!(altered, text);
+    let seq2 = read_str(&altered).unwrap();
+    let sig2 = seq2.signature.unwrap();
+    assert!(!sig2.matches);
+    assert_ne!(sig2.computed, sig.computed);
+    assert_eq!(
+        seq2.blocks[1].duration.0,
+        seq.blocks[1].duration.0 / 384 * 385
+    );
+}

@@ -310,10 +310,11 @@ fn events_fit_in_blocks_as_pypulseq_says() {
         let Some(by) = j["check_timing"]["errors_by_type"].as_object() else {
             continue;
         };
+        let lib = accord_seq::sequence::Libraries::new(&seq);
         let overrun = seq
             .blocks
             .iter()
-            .filter(|b| seq.events_duration(b) > b.duration)
+            .filter(|b| lib.events_duration(b) > b.duration)
             .count();
         let py = by
             .get("block.duration.BLOCK_DURATION_MISMATCH")

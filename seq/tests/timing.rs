@@ -34,7 +34,10 @@ fn pypulseq_oversampled_duration(seq: &Sequence, b: &Block, lim: &SystemLimits) 
             }
         }
     }
-    wrong.map(|w| w.max(seq.events_duration(b)).max(b.duration))
+    wrong.map(|w| {
+        w.max(accord_seq::sequence::Libraries::new(seq).events_duration(b))
+            .max(b.duration)
+    })
 }
 
 #[derive(Debug, PartialEq)]

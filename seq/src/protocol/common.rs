@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::build::{Adc, Channel, Event, LabelEvent, LabelOp, Trapezoid};
 use crate::error::{Result, SeqError};
-use crate::sequence::Sequence;
+use crate::sequence::{Libraries, Sequence};
 use crate::system::{System, ceil_to, units};
 use crate::time::Nanos;
 use crate::timing::check_timing;
@@ -602,19 +602,19 @@ impl RfSpoiler {
 // ---------------------------------------------------------------------------------------------
 
 /// A `LABELSET` event.
-pub fn label_set(name: &str, value: i64) -> Event {
+pub fn label_set(name: &'static str, value: i64) -> Event {
     Event::Label(LabelEvent {
         op: LabelOp::Set,
-        label: name.to_string(),
+        label: name,
         value,
     })
 }
 
 /// A `LABELINC` event.
-pub fn label_inc(name: &str, value: i64) -> Event {
+pub fn label_inc(name: &'static str, value: i64) -> Event {
     Event::Label(LabelEvent {
         op: LabelOp::Inc,
-        label: name.to_string(),
+        label: name,
         value,
     })
 }
@@ -652,15 +652,11 @@ pub fn labels_at_adcs(seq: &Sequence) -> Vec<BTreeMap<String, i64>> {
 
 /// Calls `f` with the label state at every ADC block, in order (no per-ADC copies).
 fn walk_labels_at_adcs(seq: &Sequence, mut f: impl FnMut(&BTreeMap<String, i64>)) {
-    let type_name: BTreeMap<u32, &str> = seq
-        .extension_specs
-        .iter()
-        .map(|s| (s.type_id, s.name.as_str()))
-        .collect();
+    let lib = Libraries::new(seq);
     let mut current: BTreeMap<String, i64> = BTreeMap::new();
     for b in &seq.blocks {
-        for node in seq.extension_list(b.ext) {
-            match type_name.get(&node.type_id).copied() {
+        for node in lib.extension_nodes(b.ext) {
+            match lib.extension_name(node.type_id) {
                 Some("LABELSET") => {
                     if let Some(l) = seq.labelset.get(&node.ref_id) {
                         match current.get_mut(&l.label) {
