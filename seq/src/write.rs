@@ -123,6 +123,17 @@ fn pad(s: String, w: usize) -> String {
     format!("{s:>w$}")
 }
 
+/// Appends `v` right-aligned in `width` columns (the writer's hot path: integers without the
+/// `fmt` machinery, byte-identical to `{:>width$}`).
+fn push_int(o: &mut String, v: impl itoa::Integer, width: usize) {
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(v);
+    for _ in digits.len()..width {
+        o.push(' ');
+    }
+    o.push_str(digits);
+}
+
 fn gcd(a: i64, b: i64) -> i64 {
     if b == 0 { a.abs() } else { gcd(b, a % b) }
 }
@@ -286,19 +297,20 @@ pub fn write_string(seq: &Sequence, opts: WriteOptions) -> Result<String> {
 
     o.push_str("# Format of blocks:\n# NUM DUR RF  GX  GY  GZ  ADC  EXT\n[BLOCKS]\n");
     let idw = seq.blocks.len().to_string().len();
+    o.reserve(seq.blocks.len() * (idw + 24));
     for b in &seq.blocks {
-        let _ = writeln!(
-            o,
-            "{:>idw$} {:>3} {:>3} {:>3} {:>3} {:>3} {:>2} {:>2}",
-            b.id,
-            b.duration.0 / braster,
-            b.rf,
-            b.gx,
-            b.gy,
-            b.gz,
-            b.adc,
-            b.ext
-        );
+        push_int(&mut o, b.id, idw);
+        o.push(' ');
+        push_int(&mut o, b.duration.0 / braster, 3);
+        for id in [b.rf, b.gx, b.gy, b.gz] {
+            o.push(' ');
+            push_int(&mut o, id, 3);
+        }
+        for id in [b.adc, b.ext] {
+            o.push(' ');
+            push_int(&mut o, id, 2);
+        }
+        o.push('\n');
     }
     o.push('\n');
 
@@ -527,8 +539,14 @@ fn write_adc(seq: &Sequence, o: &mut String, v15: bool) {
 fn write_extensions(seq: &Sequence, o: &mut String) {
     if !seq.extensions.is_empty() {
         o.push_str("# Format of extension lists:\n# id type ref next_id\n# next_id of 0 terminates the list\n# Extension list is followed by extension specifications\n[EXTENSIONS]\n");
+        o.reserve(seq.extensions.len() * 24);
         for (k, n) in &seq.extensions {
-            let _ = writeln!(o, "{k} {} {} {}", n.type_id, n.ref_id, n.next);
+            push_int(o, *k, 0);
+            for v in [n.type_id, n.ref_id, n.next] {
+                o.push(' ');
+                push_int(o, v, 0);
+            }
+            o.push('\n');
         }
         o.push('\n');
     }
