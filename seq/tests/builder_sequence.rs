@@ -53,10 +53,10 @@ fn adc(n: u64, dwell: i64, delay: i64) -> Event {
     })
 }
 
-fn label(op: LabelOp, name: &str, value: i64) -> Event {
+fn label(op: LabelOp, name: &'static str, value: i64) -> Event {
     Event::Label(LabelEvent {
         op,
-        label: name.into(),
+        label: name,
         value,
     })
 }

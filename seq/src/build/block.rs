@@ -17,6 +17,9 @@ use std::collections::HashMap as StdHashMap;
 /// Hash maps keyed by small integer tuples: FxHash (rustc-hash) instead of SipHash.
 type HashMap<K, V> = StdHashMap<K, V, rustc_hash::FxBuildHasher>;
 
+/// The LABELSET/LABELINC object ids of one label name, by (op, value).
+type LabelIds = HashMap<(LabelOp, i64), u32>;
+
 use crate::build::{Adc, ArbitraryGrad, Event, GradTiming, Rf, calc_duration};
 use crate::build::{Grad, LabelOp};
 use crate::error::{Result, SeqError};
@@ -42,7 +45,8 @@ pub struct SequenceBuilder {
     grad_ids: HashMap<[u64; 7], u32>,
     adc_ids: HashMap<[u64; 8], u32>,
     /// Label name → (SET/INC, value) → object id (looked up by `&str`, no per-block clone).
-    label_ids: StdHashMap<String, HashMap<(LabelOp, i64), u32>>,
+    /// Per label name (a handful: searched linearly), the ids of its (op, value) objects.
+    label_ids: Vec<(&'static str, LabelIds)>,
     trigger_ids: HashMap<[i64; 4], u32>,
     soft_delay_ids: HashMap<Vec<u64>, u32>,
     soft_delay_num_ids: HashMap<String, i64>,
@@ -61,7 +65,8 @@ struct Parts<'a> {
     rf: Option<&'a Rf>,
     grads: [Option<&'a Grad>; 3],
     adc: Option<&'a Adc>,
-    ext: Vec<&'a Event>,
+    /// Number of extension events (labels, triggers, soft delays, rotations), in event order.
+    n_ext: usize,
 }
 
 fn bits(v: &[f64]) -> Vec<u64> {
@@ -116,7 +121,7 @@ impl SequenceBuilder {
             rf_shapes: Vec::new(),
             grad_ids: HashMap::default(),
             adc_ids: HashMap::default(),
-            label_ids: StdHashMap::new(),
+            label_ids: Vec::new(),
             trigger_ids: HashMap::default(),
             soft_delay_ids: HashMap::default(),
             soft_delay_num_ids: HashMap::default(),
@@ -208,10 +213,21 @@ impl SequenceBuilder {
             }
         }
         let adc = parts.adc.map_or(0, |a| self.register_adc(a));
-        let mut list = Vec::with_capacity(parts.ext.len());
-        for e in &parts.ext {
-            list.push(self.register_extension(e));
-        }
+        // The extension list on the stack (blocks carry a few labels); a Vec only beyond 8.
+        let mut small = [(0u32, 0u32); 8];
+        let mut large = Vec::new();
+        let ext_events = events.iter().filter(|e| is_extension(e));
+        let list: &[(u32, u32)] = if parts.n_ext <= small.len() {
+            for (slot, e) in small.iter_mut().zip(ext_events) {
+                *slot = self.register_extension(e);
+            }
+            &small[..parts.n_ext]
+        } else {
+            for e in ext_events {
+                large.push(self.register_extension(e));
+            }
+            &large
+        };
         let ext = self.register_ext_list(list);
         let id = self.seq.blocks.len() as u32 + 1;
         self.seq.blocks.push(Block {
@@ -325,11 +341,11 @@ impl SequenceBuilder {
                     }
                 }
                 Event::Delay(d) => nonneg("delay", *d)?,
-                Event::Label(_) => p.ext.push(e),
+                Event::Label(_) => p.n_ext += 1,
                 Event::Trigger(t) => {
                     nonneg("trigger delay", t.delay)?;
                     nonneg("trigger duration", t.duration)?;
-                    p.ext.push(e);
+                    p.n_ext += 1;
                 }
                 Event::SoftDelay(s) => {
                     if std::mem::replace(&mut soft, true) {
@@ -347,7 +363,7 @@ impl SequenceBuilder {
                             s.hint
                         )));
                     }
-                    p.ext.push(e);
+                    p.n_ext += 1;
                 }
                 Event::Rotation(q) => {
                     if std::mem::replace(&mut rotation, true) {
@@ -359,7 +375,7 @@ impl SequenceBuilder {
                             "rotation quaternion {q:?} is not a unit quaternion (norm {norm})"
                         )));
                     }
-                    p.ext.push(e);
+                    p.n_ext += 1;
                 }
             }
         }
@@ -654,10 +670,14 @@ impl SequenceBuilder {
                     LabelOp::Inc => "LABELINC",
                 };
                 let type_id = self.ext_type(name);
-                if !self.label_ids.contains_key(&l.label) {
-                    self.label_ids.insert(l.label.clone(), HashMap::default());
-                }
-                let ids = self.label_ids.get_mut(&l.label).expect("inserted above");
+                let slot = match self.label_ids.iter().position(|(name, _)| *name == l.label) {
+                    Some(k) => k,
+                    None => {
+                        self.label_ids.push((l.label, HashMap::default()));
+                        self.label_ids.len() - 1
+                    }
+                };
+                let ids = &mut self.label_ids[slot].1;
                 let table = match l.op {
                     LabelOp::Set => &mut self.seq.labelset,
                     LabelOp::Inc => &mut self.seq.labelinc,
@@ -668,7 +688,7 @@ impl SequenceBuilder {
                         id,
                         Label {
                             value: l.value,
-                            label: l.label.clone(),
+                            label: l.label.to_string(),
                         },
                     );
                     id
@@ -738,11 +758,11 @@ impl SequenceBuilder {
     }
 
     /// Registers a whole extension list (de-duplicated); returns its head node id (0 = none).
-    fn register_ext_list(&mut self, list: Vec<(u32, u32)>) -> u32 {
+    fn register_ext_list(&mut self, list: &[(u32, u32)]) -> u32 {
         if list.is_empty() {
             return 0;
         }
-        if let Some(&head) = self.ext_list_ids.get(&list) {
+        if let Some(&head) = self.ext_list_ids.get(list) {
             return head;
         }
         let base = self.seq.extensions.len() as u32;
@@ -759,9 +779,17 @@ impl SequenceBuilder {
                 },
             );
         }
-        self.ext_list_ids.insert(list, base + 1);
+        self.ext_list_ids.insert(list.to_vec(), base + 1);
         base + 1
     }
+}
+
+/// Whether `e` goes into the block's extension list.
+fn is_extension(e: &Event) -> bool {
+    matches!(
+        e,
+        Event::Label(_) | Event::Trigger(_) | Event::SoftDelay(_) | Event::Rotation(_)
+    )
 }
 
 fn nonneg(what: &str, t: Nanos) -> Result<()> {

@@ -196,12 +196,12 @@ pub fn make_delay(d: Nanos) -> Result<Event> {
 /// A label SET or INC (pypulseq `make_label`): `label` must be one of [`SUPPORTED_LABELS`], and
 /// flags ([`FLAG_LABELS`]) may only be SET.
 pub fn make_label(label: &str, op: LabelOp, value: i64) -> Result<LabelEvent> {
-    if !SUPPORTED_LABELS.contains(&label) {
+    let Some(&name) = SUPPORTED_LABELS.iter().find(|&&l| l == label) else {
         return Err(SeqError::build(format!(
             "make_label: unknown label {label:?}; valid labels are {}",
             SUPPORTED_LABELS.join(", ")
         )));
-    }
+    };
     if op == LabelOp::Inc && FLAG_LABELS.contains(&label) {
         return Err(SeqError::build(format!(
             "make_label: {label} is a flag and cannot be incremented (INC {value}); use SET. \
@@ -211,7 +211,7 @@ pub fn make_label(label: &str, op: LabelOp, value: i64) -> Result<LabelEvent> {
     }
     Ok(LabelEvent {
         op,
-        label: label.to_string(),
+        label: name,
         value,
     })
 }

@@ -343,8 +343,9 @@ pub enum LabelOp {
 pub struct LabelEvent {
     /// SET or INC.
     pub op: LabelOp,
-    /// Label name (`LIN`, `SLC`, `REV`, …).
-    pub label: String,
+    /// Label name (`LIN`, `SLC`, `REV`, …): one of the supported names, so copying a label
+    /// event allocates nothing.
+    pub label: &'static str,
     /// Value.
     pub value: i64,
 }
