@@ -7,7 +7,9 @@
 #        blocks) built and written by Accord (`examples/seq_bench.rs build`: protocol →
 #        sequence → .seq on disk) and by pypulseq (`benches/pulseq_peer.py build`: add_block of
 #        the same blocks' events, then Sequence.write; its make_* calls are not timed).
-# read:  the largest reference files (Accord `seq_bench read` vs pypulseq `Sequence().read`).
+# read:  the largest reference files (Accord `seq_bench read` vs pypulseq `Sequence().read`;
+#        like pypulseq, `read` does not check the [SIGNATURE] md5; `read-verified`, Accord's
+#        default, adds it and is reported beside it).
 # Both sides time themselves in-process (start-up and imports excluded). Each measurement: one
 # untimed warm-up, then RUNS timed runs; reported: median and min seconds, ratio of medians.
 #
@@ -57,13 +59,14 @@ for f in pypulseq150_write_3Dt1_mprage pypulseq141_write_3Dt1_mprage matlab140_c
   file=tests/data/pulseq/$f.seq
   [[ -f "$file" ]] || continue
   a=$(measure "accord: read $f" "$BENCH" read "$file")
+  v=$(measure "accord: read + verify signature $f" "$BENCH" read-verified "$file")
   if [[ $f == matlab140_cest_aptw_sincgauss ]]; then
     # ~1 min per pypulseq read (shared/docs/pulseq.md §8.9): RUNS_SLOW runs, no warm-up.
     p=$(MEASURE_RUNS=${RUNS_SLOW:-1} measure "pypulseq: read $f" "$PYTHON" benches/pulseq_peer.py read "$file")
   else
     p=$(measure "pypulseq: read $f" "$PYTHON" benches/pulseq_peer.py read "$file")
   fi
-  echo "read $f: pypulseq / accord = $(ratio "$p" "$a")"
+  echo "read $f: pypulseq / accord = $(ratio "$p" "$a") (with md5 check: $(ratio "$p" "$v"))"
 done
 a=$(measure "accord: read generated $(basename "$SEQ")" "$BENCH" read "$SEQ")
 p=$(measure "pypulseq: read generated $(basename "$SEQ")" "$PYTHON" benches/pulseq_peer.py read "$SEQ")

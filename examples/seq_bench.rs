@@ -3,7 +3,8 @@
 //! around the work only.
 //!
 //! ```text
-//! seq_bench read FILE.seq                  # seconds to read (parse + decompress) FILE
+//! seq_bench read FILE.seq                  # seconds to read FILE as pypulseq does (no md5)
+//! seq_bench read-verified FILE.seq         # the same plus the [SIGNATURE] md5 check
 //! seq_bench build PROTOCOL.toml OUT.seq    # seconds to build the protocol and write OUT.seq
 //! ```
 //! Prints `seconds blocks`.
@@ -16,10 +17,13 @@ use accord_seq::write::{WriteOptions, write_file};
 
 fn run(args: &[String]) -> Result<String, Box<dyn std::error::Error>> {
     match args {
-        [mode, file] if mode == "read" => {
+        [mode, file] if mode == "read" || mode == "read-verified" => {
             let bytes = std::fs::read(file)?;
+            let opts = accord_seq::ReadOptions {
+                verify_signature: mode == "read-verified",
+            };
             let t0 = Instant::now();
-            let seq = accord_seq::read_bytes(&bytes)?;
+            let seq = accord_seq::read_bytes_with(&bytes, opts)?;
             let dt = t0.elapsed().as_secs_f64();
             Ok(format!("{dt:.6} {}", seq.blocks.len()))
         }
@@ -31,7 +35,10 @@ fn run(args: &[String]) -> Result<String, Box<dyn std::error::Error>> {
             let dt = t0.elapsed().as_secs_f64();
             Ok(format!("{dt:.6} {}", g.sequence.blocks.len()))
         }
-        _ => Err("usage: seq_bench read FILE.seq | seq_bench build PROTOCOL.toml OUT.seq".into()),
+        _ => Err(
+            "usage: seq_bench read|read-verified FILE.seq | seq_bench build PROTOCOL.toml OUT.seq"
+                .into(),
+        ),
     }
 }
 

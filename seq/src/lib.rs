@@ -28,7 +28,7 @@ pub use events::{
     AdcEvent, ArbGrad, ExtensionNode, ExtensionSpec, Gradient, Label, RfEvent, RfShim, SoftDelay,
     TrapGrad, Trigger,
 };
-pub use read::{read_bytes, read_file, read_str};
+pub use read::{ReadOptions, read_bytes, read_bytes_with, read_file, read_str};
 pub use sequence::{Block, DefValue, Sequence, Signature, Version};
 pub use shape::{Shape, decompress};
 pub use summary::SeqSummary;

@@ -56,7 +56,7 @@ fn leading_uint(tok: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-/// The fields of a plain `[BLOCKS]` row, `b[start..end]`: `cols` runs of 1–15 ASCII digits
+/// The fields of a plain `[BLOCKS]` (or `[EXTENSIONS]`) row, `b[start..end]`: `cols` runs of 1–15 ASCII digits
 /// separated by blanks. `None` sends the row to the general path: other number forms (`1e3`,
 /// `2.0`), a wrong field count, longer numbers. The reader's hot path: one pass over the bytes,
 /// no allocation, no float parse.
@@ -118,10 +118,6 @@ fn block_from_row(v: &[u64; 8], layout: RowLayout) -> Block {
     }
 }
 
-/// Files at least this large have their signature's md5 computed on a second thread while the
-/// text is parsed (below it, a thread costs more than it saves).
-const PARALLEL_BYTES: usize = 256 * 1024;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ext {
     Triggers,
@@ -166,7 +162,8 @@ struct Reader {
     revision: Option<(u32, String)>,
     block_lines: Vec<(usize, i64)>,
     event_lines: HashMap<(&'static str, u32), usize>,
-    ext_node_lines: BTreeMap<u32, usize>,
+    /// `(node id, line)` of each `[EXTENSIONS]` row, searched only for error messages.
+    ext_node_lines: Vec<(u32, usize)>,
     shapes: BTreeMap<u32, RawShape>,
     current_shape: Option<u32>,
     unknown_ext_counts: Vec<(String, u32, usize, usize)>,
@@ -271,6 +268,19 @@ impl Reader {
         let layout = RowLayout { cols, delay_ids };
         self.seq.blocks.push(block_from_row(v, layout));
         self.block_lines.push((line, v[1] as i64));
+    }
+
+    /// Appends an `[EXTENSIONS]` row already checked: id, type, ref, next.
+    fn push_extension(&mut self, line: usize, v: &[u64; 8]) {
+        let node = ExtensionNode {
+            type_id: v[1] as u32,
+            ref_id: v[2] as u32,
+            next: v[3] as u32,
+        };
+        let key = v[0] as u32;
+        self.ext_node_lines.push((key, line));
+        let (w, map) = (&mut self.seq.warnings, &mut self.seq.extensions);
+        Self::insert(w, map, line, "[EXTENSIONS]", key, node);
     }
 
     fn insert<T>(
@@ -524,21 +534,17 @@ impl Reader {
                 let s = "[EXTENSIONS]";
                 field_count(n, s, &toks, &[4])?;
                 let v = nums(n, s, &toks)?;
-                let node = ExtensionNode {
-                    type_id: id(n, s, "type", v[1])?,
-                    ref_id: id(n, s, "ref", v[2])?,
-                    next: id(n, s, "next", v[3])?,
-                };
-                let key = id(n, s, "id", v[0])?;
-                self.ext_node_lines.insert(key, n);
-                Self::insert(
-                    &mut self.seq.warnings,
-                    &mut self.seq.extensions,
-                    n,
-                    s,
-                    key,
-                    node,
-                );
+                let row = [
+                    u64::from(id(n, s, "id", v[0])?),
+                    u64::from(id(n, s, "type", v[1])?),
+                    u64::from(id(n, s, "ref", v[2])?),
+                    u64::from(id(n, s, "next", v[3])?),
+                    0,
+                    0,
+                    0,
+                    0,
+                ];
+                self.push_extension(n, &row);
             }
             Sec::Extension(kind) => self.extension_line(kind, n, &toks)?,
             Sec::Shapes => {
@@ -739,9 +745,8 @@ impl Reader {
         Ok(Sec::Extension(kind))
     }
 
-    /// Cross-checks, decompression, durations and the signature. `md5` is the signature's md5
-    /// when it was computed beside the parse.
-    fn finish(mut self, bytes: &[u8], md5: Option<String>) -> Result<Sequence> {
+    /// Cross-checks, decompression, durations and the signature.
+    fn finish(mut self, bytes: &[u8], opts: ReadOptions) -> Result<Sequence> {
         self.finish_version()?;
         let version = self.seq.version.clone().ok_or_else(|| {
             SeqError::invalid("no complete [VERSION] section (major, minor, revision)")
@@ -852,17 +857,25 @@ impl Reader {
         }
 
         // Extension nodes.
+        let node_lines = &self.ext_node_lines;
         for (nid, node) in &seq.extensions {
-            let l = self.ext_node_lines[nid];
+            // The last row with this id (the one kept), for error messages.
+            let l = || {
+                node_lines
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == nid)
+                    .map_or(0, |&(_, l)| l)
+            };
             if node.next != 0 && !seq.extensions.contains_key(&node.next) {
                 return Err(SeqError::at(
-                    l,
+                    l(),
                     format!("[EXTENSIONS] node {nid}: next {} is not defined", node.next),
                 ));
             }
             let Some(spec) = seq.extension_spec(node.type_id) else {
                 return Err(SeqError::at(
-                    l,
+                    l(),
                     format!(
                         "[EXTENSIONS] node {nid}: type {} has no `extension NAME {}` specification",
                         node.type_id, node.type_id
@@ -880,7 +893,7 @@ impl Reader {
             };
             if !present {
                 return Err(SeqError::at(
-                    l,
+                    l(),
                     format!(
                         "[EXTENSIONS] node {nid}: {} object {} is not defined",
                         spec.name, node.ref_id
@@ -969,19 +982,21 @@ impl Reader {
                     "[SIGNATURE] needs both `Type md5` and `Hash <32 hex digits>`",
                 ));
             };
-            let computed = md5.unwrap_or_else(|| md5_hex(signed_part(bytes).unwrap_or(bytes)));
-            let matches = computed == hash;
-            if !matches {
-                seq.warnings.push(format!(
-                    "line {l}: signature {hash} does not match the md5 of the file ({computed})"
-                ));
-            }
-            seq.signature = Some(Signature {
+            let computed = opts
+                .verify_signature
+                .then(|| md5_hex(signed_part(bytes).unwrap_or(bytes)));
+            let signature = Signature {
                 kind,
                 hash,
                 computed,
-                matches,
-            });
+            };
+            if let (Some(c), false) = (&signature.computed, signature.matches()) {
+                seq.warnings.push(format!(
+                    "line {l}: signature {} does not match the md5 of the file ({c})",
+                    signature.hash
+                ));
+            }
+            seq.signature = Some(signature);
         }
         Ok(self.seq)
     }
@@ -992,20 +1007,30 @@ pub fn read_str(text: &str) -> Result<Sequence> {
     read_bytes(text.as_bytes())
 }
 
-/// Reads `.seq` bytes (ASCII/UTF-8; LF or CRLF line ends).
-pub fn read_bytes(bytes: &[u8]) -> Result<Sequence> {
-    if bytes.len() < PARALLEL_BYTES {
-        return parse(bytes)?.finish(bytes, None);
+/// How to read a `.seq` file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Compute the md5 of the file and compare it with `[SIGNATURE]` (on by default; the
+    /// reference readers do not verify, and the md5 is a large part of reading a big file).
+    pub verify_signature: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            verify_signature: true,
+        }
     }
-    std::thread::scope(|scope| {
-        let md5 = std::thread::Builder::new()
-            .name("seq-md5".into())
-            .spawn_scoped(scope, || signed_part(bytes).map(md5_hex));
-        let parsed = parse(bytes);
-        // A failed spawn or join leaves `None`: finish then computes the md5 itself.
-        let md5 = md5.ok().and_then(|h| h.join().ok()).flatten();
-        parsed?.finish(bytes, md5)
-    })
+}
+
+/// Reads `.seq` bytes (ASCII/UTF-8; LF or CRLF line ends), verifying the signature.
+pub fn read_bytes(bytes: &[u8]) -> Result<Sequence> {
+    read_bytes_with(bytes, ReadOptions::default())
+}
+
+/// Reads `.seq` bytes with `opts`.
+pub fn read_bytes_with(bytes: &[u8], opts: ReadOptions) -> Result<Sequence> {
+    parse(bytes)?.finish(bytes, opts)
 }
 
 /// The line pass: sections, rows and the plain-integer fast path for `[BLOCKS]`.
@@ -1030,6 +1055,12 @@ fn parse(bytes: &[u8]) -> Result<Reader> {
         if block_cols > 0 {
             if let Some(v) = block_row_fast(bytes, line_start, end, block_cols) {
                 r.push_block(n, &v, block_cols);
+                continue;
+            }
+        } else if sec == Sec::Extensions {
+            let row = block_row_fast(bytes, line_start, end, 4);
+            if let Some(v) = row.filter(|v| v[1] <= u64::from(u32::MAX)) {
+                r.push_extension(n, &v);
                 continue;
             }
         }

@@ -75,10 +75,16 @@ pub struct Signature {
     pub kind: String,
     /// Hash as written (lower case).
     pub hash: String,
-    /// md5 of the bytes before the newline preceding `[SIGNATURE]`.
-    pub computed: String,
-    /// Whether `hash` equals `computed`.
-    pub matches: bool,
+    /// md5 of the bytes before the newline preceding `[SIGNATURE]`; `None` when the file was
+    /// read without verification ([`crate::read::ReadOptions`]).
+    pub computed: Option<String>,
+}
+
+impl Signature {
+    /// Whether the signature was verified and matches the file (`false` when not verified).
+    pub fn matches(&self) -> bool {
+        self.computed.as_deref() == Some(self.hash.as_str())
+    }
 }
 
 /// A Pulseq sequence as read from a `.seq` file.

@@ -142,7 +142,7 @@ impl SeqSummary {
                 present: true,
                 kind: Some(s.kind.clone()),
                 hash: Some(s.hash.clone()),
-                matches: Some(s.matches),
+                matches: s.computed.as_ref().map(|_| s.matches()),
             },
             None => SignatureSummary {
                 present: false,
@@ -214,7 +214,8 @@ impl fmt::Display for SeqSummary {
         }
         match (&self.signature.hash, self.signature.matches) {
             (Some(h), Some(true)) => writeln!(f, "signature: md5 {h} (verified)")?,
-            (Some(h), _) => writeln!(f, "signature: md5 {h} (DOES NOT MATCH the file)")?,
+            (Some(h), Some(false)) => writeln!(f, "signature: md5 {h} (DOES NOT MATCH the file)")?,
+            (Some(h), None) => writeln!(f, "signature: md5 {h} (not verified)")?,
             _ => writeln!(f, "signature: none")?,
         }
         if let Some(a) = &self.analysis {

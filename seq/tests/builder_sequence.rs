@@ -102,7 +102,7 @@ fn builds_deduplicates_and_round_trips() {
     for (a, b) in back.blocks.iter().zip(&seq.blocks) {
         assert_eq!(a.duration, b.duration);
     }
-    assert!(back.signature.as_ref().unwrap().matches);
+    assert!(back.signature.as_ref().unwrap().matches());
     let total = accord_seq::summary::SeqSummary::new(&back).total_duration_s;
     assert!((total - 8.0 * (540e-6 + 300e-6 + 840e-6)).abs() < 1e-12);
     let rep = accord_seq::timing::check_timing(&back, &sys.timing_limits());

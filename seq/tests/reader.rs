@@ -106,7 +106,7 @@ fn rotations_file_pypulseq_rejects() {
     assert!(!s.rotations.is_empty());
     let q = s.rotations[&2];
     assert!((q[0] - 0.965926).abs() < 1e-12 && (q[3] - 0.258819).abs() < 1e-12);
-    assert!(s.signature.as_ref().unwrap().matches);
+    assert!(s.signature.as_ref().unwrap().matches());
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
 }
 
@@ -220,7 +220,7 @@ fn truncated_corpus_file_names_file_and_line() {
             }
             // A cut that happens to leave a consistent file (e.g. inside [SIGNATURE] comments)
             // must at least not verify as signed.
-            Ok(s) => assert!(s.signature.is_none_or(|g| !g.matches)),
+            Ok(s) => assert!(s.signature.is_none_or(|g| !g.matches())),
         }
         let _ = read_bytes(cut);
         std::fs::remove_dir_all(&dir).ok();
@@ -233,11 +233,11 @@ fn signature_corruption() {
     let text = std::fs::read_to_string(path).unwrap();
     let good = read_str(&text).unwrap();
     let sig = good.signature.clone().unwrap();
-    assert!(sig.matches);
+    assert!(sig.matches());
     // A changed body: still read, the mismatch is a warning.
     let edited = text.replacen("TotalDuration", "TotalDuratioN", 1);
     let s = read_str(&edited).unwrap();
-    assert!(!s.signature.unwrap().matches);
+    assert!(!s.signature.unwrap().matches());
     assert!(s.warnings.iter().any(|w| w.contains("does not match")));
     // A malformed hash: an error naming its line.
     let bad = text.replace(&sig.hash, "xyz");
@@ -340,8 +340,8 @@ fn block_row_spellings_read_alike() {
     }
 }
 
-/// Files of 256 KiB and more have their signature checked on a second thread while the text is
-/// parsed: the outcome (and a mismatch) must be the same as for the sequential path.
+/// The signature of a large file verifies, a one-digit change is caught, and reading without
+/// verification gives the same sequence with the signature unverified.
 #[test]
 fn large_file_signature_matches_and_mismatches() {
     let path = corpus("pypulseq150_write_3Dt1_mprage.seq");
@@ -349,18 +349,56 @@ fn large_file_signature_matches_and_mismatches() {
     assert!(bytes.len() > 256 * 1024);
     let seq = read_bytes(&bytes).unwrap();
     let sig = seq.signature.as_ref().unwrap();
-    assert!(sig.matches, "{sig:?}");
+    assert!(sig.matches(), "{sig:?}");
     assert_eq!(seq.blocks.len(), 41984);
+    let opts = accord_seq::ReadOptions {
+        verify_signature: false,
+    };
+    let fast = accord_seq::read_bytes_with(&bytes, opts).unwrap();
+    let unverified = fast.signature.as_ref().unwrap();
+    assert_eq!(
+        (unverified.computed.as_ref(), unverified.matches()),
+        (None, false)
+    );
+    assert_eq!(unverified.hash, sig.hash);
+    assert_eq!(fast.blocks, seq.blocks);
     // One digit changed in block 2's duration: same structure, wrong signature.
     let text = String::from_utf8(bytes.clone()).unwrap();
     let altered = text.replacen("\n    2 384 ", "\n    2 385 ", 1);
     assert_ne!(altered, text);
     let seq2 = read_str(&altered).unwrap();
     let sig2 = seq2.signature.unwrap();
-    assert!(!sig2.matches);
+    assert!(!sig2.matches());
     assert_ne!(sig2.computed, sig.computed);
     assert_eq!(
         seq2.blocks[1].duration.0,
         seq.blocks[1].duration.0 / 384 * 385
+    );
+}
+
+/// `[EXTENSIONS]` rows take the same integer fast path as `[BLOCKS]`: other spellings read alike,
+/// and a dangling `next` is reported at the row's line.
+#[test]
+fn extension_rows_fast_and_general_paths_agree() {
+    let text = std::fs::read_to_string(corpus("pypulseq150_write_mprage.seq")).unwrap();
+    let plain = read_str(&text).unwrap();
+    assert_eq!(plain.extensions.len(), 3);
+    let spelled = text.replacen("\n3 1 2 2\n", "\n3 1.0 2e0 2\n", 1);
+    assert_ne!(spelled, text);
+    let mut a = read_str(&spelled).unwrap();
+    let mut b = plain.clone();
+    a.signature = None;
+    b.signature = None;
+    a.warnings.clear();
+    b.warnings.clear();
+    assert_eq!(a, b);
+    let line = text[..text.find("\n3 1 2 2\n").unwrap()]
+        .matches('\n')
+        .count()
+        + 2;
+    let e = err_of(&text.replacen("\n3 1 2 2\n", "\n3 1 2 9\n", 1)).to_string();
+    assert!(
+        e.contains(&format!("line {line}")) && e.contains("next 9"),
+        "{e}"
     );
 }

@@ -62,8 +62,8 @@ fn compare(name: &str, seq: &Sequence, j: &Value, t: &mut Tally) {
         || format!("accord {} vs {present}", seq.signature.is_some()),
     );
     if let (Some(m), Some(s)) = (sig["matches"].as_bool(), &seq.signature) {
-        t.check(name, "signature.matches", s.matches == m, || {
-            format!("accord {} vs {m}", s.matches)
+        t.check(name, "signature.matches", s.matches() == m, || {
+            format!("accord {} vs {m}", s.matches())
         });
     }
     if !j["read"]["ok"].as_bool().unwrap() {

@@ -112,7 +112,7 @@ fn compare(name: &str, orig: &Sequence, back: &Sequence, v15: bool) -> Vec<Strin
     if bits(&a) != bits(&b) {
         diffs.push(format!("{name}: shapes differ"));
     }
-    if !back.signature.as_ref().is_some_and(|s| s.matches) {
+    if !back.signature.as_ref().is_some_and(|s| s.matches()) {
         diffs.push(format!("{name}: written signature does not validate"));
     }
     diffs

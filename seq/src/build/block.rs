@@ -51,6 +51,9 @@ pub struct SequenceBuilder {
     soft_delay_ids: HashMap<Vec<u64>, u32>,
     soft_delay_num_ids: HashMap<String, i64>,
     rotation_ids: HashMap<[u64; 4], u32>,
+    /// Extension lists of up to four nodes (the usual few labels), keyed without allocating.
+    ext_list_small: HashMap<(usize, [(u32, u32); 4]), u32>,
+    /// Longer extension lists.
     ext_list_ids: HashMap<Vec<(u32, u32)>, u32>,
     /// Gradient value per axis at the end of the last block (Hz/m).
     last_grad: [f64; 3],
@@ -126,6 +129,7 @@ impl SequenceBuilder {
             soft_delay_ids: HashMap::default(),
             soft_delay_num_ids: HashMap::default(),
             rotation_ids: HashMap::default(),
+            ext_list_small: HashMap::default(),
             ext_list_ids: HashMap::default(),
             last_grad: [0.0; 3],
         }
@@ -762,7 +766,16 @@ impl SequenceBuilder {
         if list.is_empty() {
             return 0;
         }
-        if let Some(&head) = self.ext_list_ids.get(list) {
+        let mut small = [(0u32, 0u32); 4];
+        let small_key = (list.len() <= small.len()).then(|| {
+            small[..list.len()].copy_from_slice(list);
+            (list.len(), small)
+        });
+        let known = match &small_key {
+            Some(key) => self.ext_list_small.get(key),
+            None => self.ext_list_ids.get(list),
+        };
+        if let Some(&head) = known {
             return head;
         }
         let base = self.seq.extensions.len() as u32;
@@ -779,7 +792,10 @@ impl SequenceBuilder {
                 },
             );
         }
-        self.ext_list_ids.insert(list.to_vec(), base + 1);
+        match small_key {
+            Some(key) => self.ext_list_small.insert(key, base + 1),
+            None => self.ext_list_ids.insert(list.to_vec(), base + 1),
+        };
         base + 1
     }
 }

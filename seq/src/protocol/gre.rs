@@ -127,6 +127,8 @@ pub struct GreTrain {
     sp_z: Vec<Option<Trapezoid>>,
     sp_dur: Nanos,
     spoiler: RfSpoiler,
+    /// Reused block event list (no allocation per block).
+    scratch: Vec<Event>,
 }
 
 /// The fills that realise a TE and TR with a [`GreTrain`].
@@ -279,6 +281,7 @@ impl GreTrain {
             pre_dur,
             readout,
             ro_events,
+            scratch: Vec::with_capacity(16),
             ro_dur,
             ro_center,
             sp_x,
@@ -431,28 +434,30 @@ impl GreTrain {
                 common::wrap_phase(phase + common::slice_phase_offset(freq, self.rf_shape_center));
         }
         b.add_block(&self.exc)?;
-        let mut ev: Vec<Event> = Vec::with_capacity(8);
+        let ev = &mut self.scratch;
+        ev.clear();
         ev.extend(self.pre_x.clone().map(Event::from));
         ev.extend(self.pe_y[line].clone().map(Event::from));
         ev.extend(self.pre_z[par].clone().map(Event::from));
         ev.push(Event::Delay(self.pre_dur + t.te_fill));
-        b.add_block(&ev)?;
+        b.add_block(ev)?;
+        ev.clear();
         if with_adc {
             if let Event::Adc(a) = &mut self.ro_events[1] {
                 a.phase_offset = phase;
             }
-            let mut ro: Vec<Event> = self.ro_events.clone();
-            ro.extend(labels.iter().cloned());
-            b.add_block(&ro)?;
+            ev.extend(self.ro_events.iter().cloned());
+            ev.extend(labels.iter().cloned());
         } else {
-            b.add_block(&[self.ro_events[0].clone(), self.ro_events[2].clone()])?;
+            ev.extend([self.ro_events[0].clone(), self.ro_events[2].clone()]);
         }
+        b.add_block(ev)?;
         ev.clear();
         ev.extend(self.sp_x.clone().map(Event::from));
         ev.extend(self.rw_y[line].clone().map(Event::from));
         ev.extend(self.sp_z[par].clone().map(Event::from));
         ev.push(Event::Delay(self.sp_dur + t.tr_fill));
-        b.add_block(&ev)
+        b.add_block(ev)
     }
 }
 
