@@ -94,30 +94,6 @@ fn block_row_fast(b: &[u8], start: usize, end: usize, cols: usize) -> Option<[u6
     (n == cols && ids_fit).then_some(out)
 }
 
-/// Column layout of `[BLOCKS]` rows: 7 (1.2.0–1.2.1) or 8 columns; the second column is a
-/// `[DELAYS]` id before 1.4 and the duration in block rasters from 1.4 on.
-#[derive(Debug, Clone, Copy)]
-struct RowLayout {
-    cols: usize,
-    delay_ids: bool,
-}
-
-/// A block from a row's fields: id, duration or delay id, rf, gx, gy, gz, adc and ext (8 columns).
-/// The duration is set later, from the raster or the events.
-fn block_from_row(v: &[u64; 8], layout: RowLayout) -> Block {
-    Block {
-        id: v[0] as u32,
-        duration: Nanos::ZERO,
-        delay_id: if layout.delay_ids { v[1] as u32 } else { 0 },
-        rf: v[2] as u32,
-        gx: v[3] as u32,
-        gy: v[4] as u32,
-        gz: v[5] as u32,
-        adc: v[6] as u32,
-        ext: if layout.cols == 8 { v[7] as u32 } else { 0 },
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ext {
     Triggers,
@@ -258,15 +234,25 @@ impl Reader {
         Ok(())
     }
 
-    /// Appends a `[BLOCKS]` row already checked (see [`block_from_row`]).
+    /// Appends a `[BLOCKS]` row already checked: id, duration (1.4+) or `[DELAYS]` id (< 1.4),
+    /// rf, gx, gy, gz, adc and, with 8 columns, ext. The duration is set in `finish`.
     fn push_block(&mut self, line: usize, v: &[u64; 8], cols: usize) {
         let delay_ids = self
             .seq
             .version
             .as_ref()
             .is_some_and(|x| x.number() < 1_004_000);
-        let layout = RowLayout { cols, delay_ids };
-        self.seq.blocks.push(block_from_row(v, layout));
+        self.seq.blocks.push(Block {
+            id: v[0] as u32,
+            duration: Nanos::ZERO,
+            delay_id: if delay_ids { v[1] as u32 } else { 0 },
+            rf: v[2] as u32,
+            gx: v[3] as u32,
+            gy: v[4] as u32,
+            gz: v[5] as u32,
+            adc: v[6] as u32,
+            ext: if cols == 8 { v[7] as u32 } else { 0 },
+        });
         self.block_lines.push((line, v[1] as i64));
     }
 
