@@ -4,10 +4,14 @@ use md5::{Digest, Md5};
 
 /// The lower-case hex md5 of `bytes`.
 pub fn md5_hex(bytes: &[u8]) -> String {
+    hex(&Md5::digest(bytes))
+}
+
+/// Lower-case hex of a digest.
+pub(crate) fn hex(digest: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Md5::digest(bytes);
-    let mut out = String::with_capacity(32);
-    for b in digest {
+    let mut out = String::with_capacity(2 * digest.len());
+    for &b in digest {
         out.push(HEX[usize::from(b >> 4)] as char);
         out.push(HEX[usize::from(b & 15)] as char);
     }

@@ -233,11 +233,41 @@ const RF_USES: &str = "excitation refocusing inversion saturation preparation ot
 
 /// Writes `seq` as `.seq` text (pure; see the module docs for the format choices).
 pub fn write_string(seq: &Sequence, opts: WriteOptions) -> Result<String> {
+    let mut o = String::new();
+    write_body(seq, opts, &mut o, &mut |_| {})?;
+    let md5 = md5_hex(o.as_bytes());
+    o.push_str(&signature_section(&md5));
+    Ok(o)
+}
+
+/// The `[SIGNATURE]` section (with the newline before it, which the md5 does not cover).
+fn signature_section(md5: &str) -> String {
+    format!(
+        "\n[SIGNATURE]\n\
+         # This is the hash of the Pulseq file, calculated right before the [SIGNATURE] section was added\n\
+         # It can be reproduced/verified with md5sum if the file trimmed to the position right above [SIGNATURE]\n\
+         # The new line character preceding [SIGNATURE] BELONGS to the signature (and needs to be stripped away for recalculating/verification)\n\
+         Type md5\nHash {md5}\n"
+    )
+}
+
+/// Text size at which the long sections hand their text to the flush callback.
+const CHUNK_BYTES: usize = 1 << 18;
+
+/// Appends to `o` everything the signature covers: the file up to (not including) the newline
+/// before `[SIGNATURE]`. `flush` is offered `o` whenever it holds at least [`CHUNK_BYTES`] (it
+/// may take the text away, e.g. to hash and write it while the rest is formatted) and once at
+/// the end.
+fn write_body(
+    seq: &Sequence,
+    opts: WriteOptions,
+    o: &mut String,
+    flush: &mut dyn FnMut(&mut String),
+) -> Result<()> {
     let v15 = opts.version == WriteVersion::V1_5;
     if !v15 {
         check_v14(seq)?;
     }
-    let mut o = String::new();
     o.push_str("# Pulseq sequence file\n# Created by PyPulseq\n\n[VERSION]\nmajor 1\n");
     o.push_str(if v15 {
         "minor 5\nrevision 0\n\n"
@@ -297,27 +327,30 @@ pub fn write_string(seq: &Sequence, opts: WriteOptions) -> Result<String> {
 
     o.push_str("# Format of blocks:\n# NUM DUR RF  GX  GY  GZ  ADC  EXT\n[BLOCKS]\n");
     let idw = seq.blocks.len().to_string().len();
-    o.reserve(seq.blocks.len() * (idw + 24));
+    o.reserve((seq.blocks.len() * (idw + 32)).min(CHUNK_BYTES + 256));
     for b in &seq.blocks {
-        push_int(&mut o, b.id, idw);
+        push_int(o, b.id, idw);
         o.push(' ');
-        push_int(&mut o, b.duration.0 / braster, 3);
+        push_int(o, b.duration.0 / braster, 3);
         for id in [b.rf, b.gx, b.gy, b.gz] {
             o.push(' ');
-            push_int(&mut o, id, 3);
+            push_int(o, id, 3);
         }
         for id in [b.adc, b.ext] {
             o.push(' ');
-            push_int(&mut o, id, 2);
+            push_int(o, id, 2);
         }
         o.push('\n');
+        if o.len() >= CHUNK_BYTES {
+            flush(o);
+        }
     }
     o.push('\n');
 
-    write_rf(seq, &mut o, v15);
-    write_grads(seq, &mut o, v15);
-    write_adc(seq, &mut o, v15);
-    write_extensions(seq, &mut o);
+    write_rf(seq, o, v15);
+    write_grads(seq, o, v15);
+    write_adc(seq, o, v15);
+    write_extensions(seq, o, flush);
 
     if !seq.shapes.is_empty() {
         o.push_str("# Sequence Shapes\n[SHAPES]\n\n");
@@ -330,14 +363,8 @@ pub fn write_string(seq: &Sequence, opts: WriteOptions) -> Result<String> {
             o.push('\n');
         }
     }
-
-    let md5 = md5_hex(o.as_bytes());
-    o.push_str("\n[SIGNATURE]\n");
-    o.push_str("# This is the hash of the Pulseq file, calculated right before the [SIGNATURE] section was added\n");
-    o.push_str("# It can be reproduced/verified with md5sum if the file trimmed to the position right above [SIGNATURE]\n");
-    o.push_str("# The new line character preceding [SIGNATURE] BELONGS to the signature (and needs to be stripped away for recalculating/verification)\n");
-    let _ = writeln!(o, "Type md5\nHash {md5}");
-    Ok(o)
+    flush(o);
+    Ok(())
 }
 
 /// A numeric definition; raster definitions read back to the exact raster in ns.
@@ -536,10 +563,9 @@ fn write_adc(seq: &Sequence, o: &mut String, v15: bool) {
     o.push('\n');
 }
 
-fn write_extensions(seq: &Sequence, o: &mut String) {
+fn write_extensions(seq: &Sequence, o: &mut String, flush: &mut dyn FnMut(&mut String)) {
     if !seq.extensions.is_empty() {
         o.push_str("# Format of extension lists:\n# id type ref next_id\n# next_id of 0 terminates the list\n# Extension list is followed by extension specifications\n[EXTENSIONS]\n");
-        o.reserve(seq.extensions.len() * 24);
         for (k, n) in &seq.extensions {
             push_int(o, *k, 0);
             for v in [n.type_id, n.ref_id, n.next] {
@@ -547,6 +573,9 @@ fn write_extensions(seq: &Sequence, o: &mut String) {
                 push_int(o, v, 0);
             }
             o.push('\n');
+            if o.len() >= CHUNK_BYTES {
+                flush(o);
+            }
         }
         o.push('\n');
     }
@@ -638,6 +667,49 @@ fn write_extensions(seq: &Sequence, o: &mut String) {
     }
 }
 
+/// Formats the body of `seq` into `file` in chunks, hashing and writing each chunk on a second
+/// thread while the next one is formatted; returns the body's md5 (or the first write error).
+fn write_body_to(
+    seq: &Sequence,
+    opts: WriteOptions,
+    file: &mut std::fs::File,
+) -> Result<std::io::Result<String>> {
+    use md5::Digest;
+    use std::sync::mpsc;
+    let (to_writer, chunks) = mpsc::sync_channel::<String>(2);
+    let (to_formatter, spare) = mpsc::channel::<String>();
+    std::thread::scope(|s| {
+        let writer = s.spawn(move || {
+            let mut hasher = md5::Md5::new();
+            let mut result = Ok(());
+            for chunk in chunks {
+                hasher.update(chunk.as_bytes());
+                if result.is_ok() {
+                    result = file.write_all(chunk.as_bytes());
+                }
+                let _ = to_formatter.send(chunk);
+            }
+            result.map(|()| crate::signature::hex(&hasher.finalize()))
+        });
+        let mut o = String::new();
+        let formatted = write_body(seq, opts, &mut o, &mut |buf: &mut String| {
+            let mut next = spare.try_recv().unwrap_or_default();
+            next.clear();
+            next.reserve(CHUNK_BYTES + 256);
+            let full = std::mem::replace(buf, next);
+            if !full.is_empty() {
+                // The writer only stops early when it panics; the join below reports that.
+                let _ = to_writer.send(full);
+            }
+        });
+        drop(to_writer);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the .seq writer thread panicked")));
+        formatted.map(|()| written)
+    })
+}
+
 /// Writes `seq` to `path` atomically (temp file in the same directory, then rename); refuses to
 /// replace an existing file unless `overwrite`.
 pub fn write_file(
@@ -647,7 +719,6 @@ pub fn write_file(
     overwrite: bool,
 ) -> Result<()> {
     let path = path.as_ref();
-    let text = write_string(seq, opts)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -660,7 +731,9 @@ pub fn write_file(
         return Err(SeqError::invalid("file exists (not overwriting)").with_file(path));
     }
     let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(io)?;
-    tmp.write_all(text.as_bytes()).map_err(io)?;
+    let md5 = write_body_to(seq, opts, tmp.as_file_mut())?.map_err(io)?;
+    tmp.write_all(signature_section(&md5).as_bytes())
+        .map_err(io)?;
     // tempfile creates 0600; a .seq is an ordinary file (rw-r--r--).
     #[cfg(unix)]
     {

@@ -245,3 +245,39 @@ fn dump_for_manual_check() {
         let _ = write_file(&out14, &seq, v14, true);
     }
 }
+
+#[test]
+fn write_file_matches_write_string_across_chunks() {
+    // write_file formats in chunks and hashes them on a second thread; a sequence of several
+    // chunks (> 256 kB of text) must give exactly write_string's bytes and a valid signature.
+    use accord_seq::build::{
+        Channel, Event, Grad, LabelEvent, LabelOp, SequenceBuilder, Trapezoid,
+    };
+    let mut b = SequenceBuilder::new(&accord_seq::System::default());
+    for k in 0..30_000i64 {
+        let g = Event::Grad(Grad::Trap(Trapezoid {
+            channel: Channel::Y,
+            amplitude: 100.0 * (k % 97) as f64 + 1.0,
+            rise_time: accord_seq::Nanos(100_000),
+            flat_time: accord_seq::Nanos(0),
+            fall_time: accord_seq::Nanos(100_000),
+            delay: accord_seq::Nanos(0),
+        }));
+        let l = Event::Label(LabelEvent {
+            op: LabelOp::Set,
+            label: "LIN",
+            value: k % 251,
+        });
+        b.add_block(&[g, l]).unwrap();
+    }
+    let seq = b.finish().unwrap();
+    let text = write_string(&seq, WriteOptions::default()).unwrap();
+    assert!(text.len() > 3 * (1 << 18), "{} bytes", text.len());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.seq");
+    write_file(&path, &seq, WriteOptions::default(), false).unwrap();
+    assert!(std::fs::read(&path).unwrap() == text.as_bytes());
+    let back = read_file(&path).unwrap();
+    assert_eq!(back.signature.as_ref().map(|s| s.matches()), Some(true));
+    assert_eq!(back.blocks.len(), 30_000);
+}
