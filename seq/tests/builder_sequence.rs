@@ -272,3 +272,100 @@ fn test_report_and_hardware_check() {
         "{text:?}"
     );
 }
+
+#[test]
+fn registered_events_build_the_same_sequence() {
+    // A phase-encoding train built twice: with plain events, and with the gradients and the
+    // readout registered once and reused by id. Same libraries, same blocks, same file.
+    let sys = System::default();
+    let lines = 16;
+    let pe = |k: i64| trap(Channel::Y, 1000.0 * (k - 8) as f64, 100_000, 200_000, 0);
+    let build = |registered: bool| {
+        let mut b = SequenceBuilder::new(&sys);
+        let reg = |b: &mut SequenceBuilder, e: Event| {
+            if registered {
+                Event::from(b.register(&e).unwrap())
+            } else {
+                e
+            }
+        };
+        // Registered in the order of first use, so that the library ids are the same.
+        let mut pes = vec![reg(&mut b, pe(0))];
+        let gx = reg(&mut b, trap(Channel::X, 2e5, 100_000, 500_000, 0));
+        let ro = reg(&mut b, adc(64, 5000, 100_000));
+        for k in 1..lines {
+            pes.push(reg(&mut b, pe(k)));
+        }
+        for _ in 0..2 {
+            for (k, g) in pes.iter().enumerate() {
+                b.add_block(&[Event::Rf(block_rf(250.0, 100))]).unwrap();
+                b.add_block(std::slice::from_ref(g)).unwrap();
+                b.add_block(&[gx.clone(), ro.clone(), label(LabelOp::Set, "LIN", k as i64)])
+                    .unwrap();
+            }
+        }
+        b.finish().unwrap()
+    };
+    let plain = build(false);
+    let reused = build(true);
+    assert_eq!(plain.blocks, reused.blocks);
+    assert_eq!(plain.grad, reused.grad);
+    assert_eq!(plain.adc, reused.adc);
+    assert_eq!(plain.grad.len(), lines as usize + 1);
+    let opts = WriteOptions::default();
+    assert_eq!(
+        write_string(&plain, opts).unwrap(),
+        write_string(&reused, opts).unwrap()
+    );
+}
+
+#[test]
+fn registered_event_rules() {
+    let sys = System::default();
+    let mut a = SequenceBuilder::new(&sys);
+    let mut b = SequenceBuilder::new(&sys);
+    let gy = a.register(&trap(Channel::Y, 1e5, 100_000, 0, 0)).unwrap();
+    assert!(a.holds(&gy) && !b.holds(&gy));
+    // Another builder's event is refused, and so is a clone's (its libraries may diverge).
+    let e = b.add_block(&[gy.into()]).unwrap_err().to_string();
+    assert!(e.contains("another SequenceBuilder"), "{e}");
+    let e = a.clone().add_block(&[gy.into()]).unwrap_err().to_string();
+    assert!(e.contains("another SequenceBuilder"), "{e}");
+    // One gradient per axis, registered or not.
+    let e = a
+        .add_block(&[gy.into(), trap(Channel::Y, 2e5, 100_000, 0, 0)])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("block 1: more than one gradient on y"), "{e}");
+    // Only RF, gradients and ADCs; the checks of add_block apply when registering.
+    let e = a
+        .register(&label(LabelOp::Set, "LIN", 1))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("only RF pulses, gradients and ADCs"), "{e}");
+    let e = a
+        .register(&trap(Channel::X, f64::NAN, 100_000, 0, 0))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("trapezoid amplitude is NaN"), "{e}");
+    // Registered gradients keep their end values for the continuity check.
+    let up = a
+        .register(&Event::Grad(Grad::Arb(ArbitraryGrad {
+            channel: Channel::X,
+            waveform: vec![0.0, 5e5],
+            tt: vec![0.0, 100e-6],
+            timing: GradTiming::TimeShape,
+            shape_dur: Nanos(100_000),
+            delay: Nanos::ZERO,
+            first: 0.0,
+            last: 5e5,
+        })))
+        .unwrap();
+    assert_eq!((up.first, up.last, up.duration), (0.0, 5e5, Nanos(100_000)));
+    a.add_block(&[up.into()]).unwrap();
+    let e = a
+        .add_block(&[Event::Delay(Nanos(10_000))])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no x gradient to continue it"), "{e}");
+}

@@ -20,7 +20,9 @@ type HashMap<K, V> = StdHashMap<K, V, rustc_hash::FxBuildHasher>;
 /// The LABELSET/LABELINC object ids of one label name, by (op, value).
 type LabelIds = HashMap<(LabelOp, i64), u32>;
 
-use crate::build::{Adc, ArbitraryGrad, Event, GradTiming, Rf, calc_duration};
+use crate::build::{
+    Adc, ArbitraryGrad, Event, GradTiming, RegisteredEvent, RegisteredKind, Rf, calc_duration,
+};
 use crate::build::{Grad, LabelOp};
 use crate::error::{Result, SeqError};
 use crate::events::{
@@ -57,17 +59,82 @@ pub struct SequenceBuilder {
     ext_list_ids: HashMap<Vec<(u32, u32)>, u32>,
     /// Gradient value per axis at the end of the last block (Hz/m).
     last_grad: [f64; 3],
+    /// Extension nodes registered since the last [`Self::sync`], ids following
+    /// `seq.extensions`: moved there in one sorted bulk append (a `BTreeMap` insert per node
+    /// was a tenth of the build of a long sequence).
+    pending_ext: Vec<(u32, ExtensionNode)>,
+    /// Tells this builder's [`RegisteredEvent`]s from other builders'.
+    token: BuilderToken,
+}
+
+/// Identifies a builder in its [`RegisteredEvent`]s. A clone gets a new token: its libraries
+/// may grow differently from the original's, so events registered in one are refused by the
+/// other.
+#[derive(Debug)]
+struct BuilderToken(u64);
+
+impl BuilderToken {
+    fn fresh() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        BuilderToken(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+impl Clone for BuilderToken {
+    fn clone(&self) -> Self {
+        BuilderToken::fresh()
+    }
 }
 
 /// `(amp, mag_id, phase_id, time_id)` of a registered RF waveform.
 type RfShapeIds = (f64, u32, u32, i64);
 
+/// An RF, gradient or ADC slot of a block: an event to register, or one already registered.
+enum Slot<'a, T> {
+    New(&'a T),
+    Known(&'a RegisteredEvent),
+}
+
+impl<T> Clone for Slot<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Slot<'_, T> {}
+
+impl Slot<'_, Grad> {
+    fn first(&self) -> f64 {
+        match self {
+            Slot::New(g) => g.first(),
+            Slot::Known(r) => r.first,
+        }
+    }
+    fn last(&self) -> f64 {
+        match self {
+            Slot::New(g) => g.last(),
+            Slot::Known(r) => r.last,
+        }
+    }
+    fn delay(&self) -> Nanos {
+        match self {
+            Slot::New(g) => g.delay(),
+            Slot::Known(r) => r.delay,
+        }
+    }
+    fn duration(&self) -> Nanos {
+        match self {
+            Slot::New(g) => g.duration(),
+            Slot::Known(r) => r.duration,
+        }
+    }
+}
+
 /// A block's events after validation, before registration.
 #[derive(Default)]
 struct Parts<'a> {
-    rf: Option<&'a Rf>,
-    grads: [Option<&'a Grad>; 3],
-    adc: Option<&'a Adc>,
+    rf: Option<Slot<'a, Rf>>,
+    grads: [Option<Slot<'a, Grad>>; 3],
+    adc: Option<Slot<'a, Adc>>,
     /// Number of extension events (labels, triggers, soft delays, rotations), in event order.
     n_ext: usize,
 }
@@ -132,6 +199,58 @@ impl SequenceBuilder {
             ext_list_small: HashMap::default(),
             ext_list_ids: HashMap::default(),
             last_grad: [0.0; 3],
+            pending_ext: Vec::new(),
+            token: BuilderToken::fresh(),
+        }
+    }
+
+    /// Whether `e` was registered with this builder (and so may be used in its blocks).
+    pub fn holds(&self, e: &RegisteredEvent) -> bool {
+        e.builder == self.token.0
+    }
+
+    /// Registers an RF pulse, gradient or ADC in the libraries without adding a block
+    /// (pypulseq `register_rf_event` / `register_grad_event` / `register_adc_event`), after the
+    /// same checks [`Self::add_block`] makes. Blocks that then use the returned event (it
+    /// converts into an [`Event`]) skip those checks and the de-duplication: worth it for events
+    /// repeated over many blocks, such as phase-encoding gradients in a long train. Registering
+    /// an event that no block uses leaves it in the written libraries.
+    pub fn register(&mut self, e: &Event) -> Result<RegisteredEvent> {
+        self.validate(std::slice::from_ref(e))?;
+        let (kind, id, first, last, delay) = match e {
+            Event::Rf(r) => (RegisteredKind::Rf, self.register_rf(r), 0.0, 0.0, r.delay),
+            Event::Grad(g) => (
+                RegisteredKind::Grad(g.channel()),
+                self.register_grad(g),
+                g.first(),
+                g.last(),
+                g.delay(),
+            ),
+            Event::Adc(a) => (RegisteredKind::Adc, self.register_adc(a), 0.0, 0.0, a.delay),
+            Event::Registered(r) => return Ok(*r),
+            _ => {
+                return Err(SeqError::build(
+                    "only RF pulses, gradients and ADCs can be registered; delays and extension events go into blocks as they are",
+                ));
+            }
+        };
+        Ok(RegisteredEvent {
+            kind,
+            id,
+            delay,
+            duration: e.duration(),
+            first,
+            last,
+            builder: self.token.0,
+        })
+    }
+
+    /// Moves the pending extension nodes into the sequence.
+    fn sync(&mut self) {
+        if !self.pending_ext.is_empty() {
+            let mut nodes: std::collections::BTreeMap<u32, ExtensionNode> =
+                self.pending_ext.drain(..).collect();
+            self.seq.extensions.append(&mut nodes);
         }
     }
 
@@ -162,7 +281,8 @@ impl SequenceBuilder {
     }
 
     /// The sequence built so far.
-    pub fn sequence(&self) -> &Sequence {
+    pub fn sequence(&mut self) -> &Sequence {
+        self.sync();
         &self.seq
     }
 
@@ -177,6 +297,7 @@ impl SequenceBuilder {
                 )));
             }
         }
+        self.sync();
         let total = self.seq.total_duration().as_secs_f64();
         self.set_definition("TotalDuration", DefValue::Number(total));
         Ok(self.seq)
@@ -209,14 +330,24 @@ impl SequenceBuilder {
         let new_last = self.check_continuity(&parts, duration)?;
 
         // Register (cannot fail from here on).
-        let rf = parts.rf.map_or(0, |r| self.register_rf(r));
+        let rf = match parts.rf {
+            None => 0,
+            Some(Slot::New(r)) => self.register_rf(r),
+            Some(Slot::Known(k)) => k.id,
+        };
         let mut g = [0u32; 3];
         for (axis, slot) in parts.grads.iter().enumerate() {
-            if let Some(gr) = slot {
-                g[axis] = self.register_grad(gr);
-            }
+            g[axis] = match slot {
+                None => 0,
+                Some(Slot::New(gr)) => self.register_grad(gr),
+                Some(Slot::Known(k)) => k.id,
+            };
         }
-        let adc = parts.adc.map_or(0, |a| self.register_adc(a));
+        let adc = match parts.adc {
+            None => 0,
+            Some(Slot::New(a)) => self.register_adc(a),
+            Some(Slot::Known(k)) => k.id,
+        };
         // The extension list on the stack (blocks carry a few labels); a Vec only beyond 8.
         let mut small = [(0u32, 0u32); 8];
         let mut large = Vec::new();
@@ -256,8 +387,8 @@ impl SequenceBuilder {
         for e in events {
             match e {
                 Event::Rf(r) => {
-                    if p.rf.replace(r).is_some() {
-                        return Err(SeqError::build("more than one RF event"));
+                    if p.rf.replace(Slot::New(r)).is_some() {
+                        return Err(more_than_one(RegisteredKind::Rf));
                     }
                     if r.signal.is_empty() || r.signal.len() != r.t.len() {
                         return Err(SeqError::build(format!(
@@ -281,22 +412,19 @@ impl SequenceBuilder {
                 }
                 Event::Grad(g) => {
                     let axis = g.channel().index();
-                    if p.grads[axis].replace(g).is_some() {
-                        return Err(SeqError::build(format!(
-                            "more than one gradient on {}",
-                            g.channel().as_str()
-                        )));
+                    if p.grads[axis].replace(Slot::New(g)).is_some() {
+                        return Err(more_than_one(RegisteredKind::Grad(g.channel())));
                     }
                     nonneg("gradient delay", g.delay())?;
                     match g {
                         Grad::Trap(t) => {
                             finite("trapezoid amplitude", t.amplitude)?;
-                            for (w, v) in [
-                                ("rise_time", t.rise_time),
-                                ("flat_time", t.flat_time),
-                                ("fall_time", t.fall_time),
+                            for (what, v) in [
+                                ("trapezoid rise_time", t.rise_time),
+                                ("trapezoid flat_time", t.flat_time),
+                                ("trapezoid fall_time", t.fall_time),
                             ] {
-                                nonneg(&format!("trapezoid {w}"), v)?;
+                                nonneg(what, v)?;
                             }
                         }
                         Grad::Arb(a) => {
@@ -316,8 +444,8 @@ impl SequenceBuilder {
                     }
                 }
                 Event::Adc(a) => {
-                    if p.adc.replace(a).is_some() {
-                        return Err(SeqError::build("more than one ADC event"));
+                    if p.adc.replace(Slot::New(a)).is_some() {
+                        return Err(more_than_one(RegisteredKind::Adc));
                     }
                     if a.num_samples == 0 || a.dwell.0 <= 0 {
                         return Err(SeqError::build(format!(
@@ -342,6 +470,23 @@ impl SequenceBuilder {
                             a.phase_modulation.len(),
                             a.num_samples
                         )));
+                    }
+                }
+                Event::Registered(r) => {
+                    if r.builder != self.token.0 {
+                        return Err(SeqError::build(
+                            "a registered event of another SequenceBuilder (register it with this one)",
+                        ));
+                    }
+                    let taken = match r.kind {
+                        RegisteredKind::Rf => p.rf.replace(Slot::Known(r)).is_some(),
+                        RegisteredKind::Grad(c) => {
+                            p.grads[c.index()].replace(Slot::Known(r)).is_some()
+                        }
+                        RegisteredKind::Adc => p.adc.replace(Slot::Known(r)).is_some(),
+                    };
+                    if taken {
+                        return Err(more_than_one(r.kind));
                     }
                 }
                 Event::Delay(d) => nonneg("delay", *d)?,
@@ -778,25 +923,36 @@ impl SequenceBuilder {
         if let Some(&head) = known {
             return head;
         }
-        let base = self.seq.extensions.len() as u32;
+        let base = (self.seq.extensions.len() + self.pending_ext.len()) as u32;
         let n = list.len() as u32;
         for (i, &(type_id, ref_id)) in list.iter().enumerate() {
             let id = base + i as u32 + 1;
             let next = if (i as u32) + 1 < n { id + 1 } else { 0 };
-            self.seq.extensions.insert(
+            self.pending_ext.push((
                 id,
                 ExtensionNode {
                     type_id,
                     ref_id,
                     next,
                 },
-            );
+            ));
         }
         match small_key {
             Some(key) => self.ext_list_small.insert(key, base + 1),
             None => self.ext_list_ids.insert(list.to_vec(), base + 1),
         };
         base + 1
+    }
+}
+
+/// The error for a second RF, ADC or gradient on one axis in a block.
+fn more_than_one(kind: RegisteredKind) -> SeqError {
+    match kind {
+        RegisteredKind::Rf => SeqError::build("more than one RF event"),
+        RegisteredKind::Grad(c) => {
+            SeqError::build(format!("more than one gradient on {}", c.as_str()))
+        }
+        RegisteredKind::Adc => SeqError::build("more than one ADC event"),
     }
 }
 

@@ -378,6 +378,39 @@ pub struct SoftDelayEvent {
     pub default_duration: Nanos,
 }
 
+/// What a [`RegisteredEvent`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisteredKind {
+    /// An RF pulse.
+    Rf,
+    /// A gradient on an axis.
+    Grad(Channel),
+    /// An ADC readout.
+    Adc,
+}
+
+/// An RF pulse, gradient or ADC already in a [`SequenceBuilder`]'s event libraries
+/// ([`SequenceBuilder::register`], pypulseq's `register_rf_event` / `register_grad_event` /
+/// `register_adc_event`). Blocks that reuse it skip its checks and its de-duplication, which is
+/// most of the cost of adding a block; it is valid only in the builder that registered it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RegisteredEvent {
+    /// RF, gradient (with its axis) or ADC.
+    pub kind: RegisteredKind,
+    /// Id in its library (`[RF]`, `[GRADIENTS]`/`[TRAP]` or `[ADC]`).
+    pub id: u32,
+    /// Delay from the block start.
+    pub delay: Nanos,
+    /// Time it needs in its block (delay, length, RF ringdown or ADC dead time).
+    pub duration: Nanos,
+    /// Gradients: value at the start (Hz/m); 0 for trapezoids, RF and ADC.
+    pub first: f64,
+    /// Gradients: value at the end (Hz/m); 0 for trapezoids, RF and ADC.
+    pub last: f64,
+    /// The builder whose libraries hold it.
+    pub(crate) builder: u64,
+}
+
 /// One event of a block.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -397,6 +430,14 @@ pub enum Event {
     SoftDelay(SoftDelayEvent),
     /// Rotation of the block's gradients, a unit quaternion `[q0, qx, qy, qz]`.
     Rotation([f64; 4]),
+    /// An RF pulse, gradient or ADC already registered with the builder.
+    Registered(RegisteredEvent),
+}
+
+impl From<RegisteredEvent> for Event {
+    fn from(e: RegisteredEvent) -> Self {
+        Event::Registered(e)
+    }
 }
 
 impl From<Rf> for Event {
@@ -451,6 +492,7 @@ impl Event {
             Event::Label(_) | Event::Rotation(_) => Nanos::ZERO,
             Event::Trigger(t) => t.delay + t.duration,
             Event::SoftDelay(s) => s.default_duration,
+            Event::Registered(r) => r.duration,
         }
     }
 }

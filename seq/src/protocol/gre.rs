@@ -10,8 +10,8 @@
 use serde::Deserialize;
 
 use crate::build::{
-    Channel, Event, PulseSpec, Rf, RfUse, SequenceBuilder, Trapezoid, calc_duration,
-    make_block_pulse, make_sinc_pulse,
+    Channel, Event, PulseSpec, RegisteredEvent, Rf, RfUse, SequenceBuilder, Trapezoid,
+    calc_duration, make_block_pulse, make_sinc_pulse,
 };
 use crate::error::{Result, SeqError};
 use crate::sequence::DefValue;
@@ -112,19 +112,23 @@ pub struct GreTrain {
     rf_center: Nanos,
     rf_shape_center: Nanos,
     gz_amp: f64,
-    pre_x: Option<Trapezoid>,
-    pe_y: Vec<Option<Trapezoid>>,
-    pre_z: Vec<Option<Trapezoid>>,
+    /// The slice-select gradient of `exc` (registered on first use).
+    exc_gz: Reused,
+    pre_x: Reused,
+    pe_y: Vec<Reused>,
+    pre_z: Vec<Reused>,
     pre_dur: Nanos,
     /// The readout.
     pub readout: Readout,
     ro_events: Vec<Event>,
+    /// The readout gradient of `ro_events` (registered on first use).
+    ro_gx: Reused,
     ro_dur: Nanos,
     /// k = 0 sample time from the readout block start.
     ro_center: Nanos,
-    sp_x: Option<Trapezoid>,
-    rw_y: Vec<Option<Trapezoid>>,
-    sp_z: Vec<Option<Trapezoid>>,
+    sp_x: Reused,
+    rw_y: Vec<Reused>,
+    sp_z: Vec<Reused>,
     sp_dur: Nanos,
     spoiler: RfSpoiler,
     /// Reused block event list (no allocation per block).
@@ -146,6 +150,36 @@ pub struct GreTiming {
 
 fn nonzero(t: Trapezoid) -> Option<Trapezoid> {
     (t.amplitude != 0.0).then_some(t)
+}
+
+/// A gradient the train uses in many blocks: registered with the builder on its first use
+/// (so library ids come in the order of first use, as without registration), then added
+/// by id.
+#[derive(Debug, Clone)]
+struct Reused {
+    event: Option<Event>,
+    registered: Option<RegisteredEvent>,
+}
+
+impl Reused {
+    fn new(g: Option<Trapezoid>) -> Self {
+        Reused {
+            event: g.map(Event::from),
+            registered: None,
+        }
+    }
+
+    /// The event for a block of `b` (`None`: no gradient).
+    fn get(&mut self, b: &mut SequenceBuilder) -> Result<Option<Event>> {
+        let Some(event) = &self.event else {
+            return Ok(None);
+        };
+        let r = match self.registered {
+            Some(r) if b.holds(&r) => r,
+            _ => *self.registered.insert(b.register(event)?),
+        };
+        Ok(Some(Event::Registered(r)))
+    }
 }
 
 impl GreTrain {
@@ -200,9 +234,10 @@ impl GreTrain {
         let rf_shape_center = rf.center;
         let gz_amp = gz.as_ref().map_or(0.0, |g| g.amplitude);
         let mut exc: Vec<Event> = vec![Event::Rf(rf)];
-        if let Some(g) = gz {
-            exc.push(g.into());
+        if let Some(g) = &gz {
+            exc.push(g.clone().into());
         }
+        let exc_gz = Reused::new(gz);
         let exc_dur = ceil_block(calc_duration(&exc), system);
         exc.push(Event::Delay(exc_dur));
 
@@ -230,11 +265,14 @@ impl GreTrain {
         let fit = |c: Channel, a: f64, d: Nanos| -> Option<Trapezoid> {
             nonzero(trapezoid_in(c, a, d, system).expect("fits the common duration"))
         };
-        let pre_x = fit(Channel::X, readout.prephaser_area, pre_dur);
+        let pre_x = Reused::new(fit(Channel::X, readout.prephaser_area, pre_dur));
         let pe_y = (0..ny)
-            .map(|l| fit(Channel::Y, pe_area(l, ny, s.fov_m[1]), pre_dur))
+            .map(|l| Reused::new(fit(Channel::Y, pe_area(l, ny, s.fov_m[1]), pre_dur)))
             .collect();
-        let pre_z = z_pre.iter().map(|&a| fit(Channel::Z, a, pre_dur)).collect();
+        let pre_z = z_pre
+            .iter()
+            .map(|&a| Reused::new(fit(Channel::Z, a, pre_dur)))
+            .collect();
         let pre_dur = ceil_block(pre_dur, system);
 
         // Readout: shift it so that the ADC respects the dead time.
@@ -246,7 +284,7 @@ impl GreTrain {
             adc.delay = adc.delay + shift;
         }
         let ro_center = gx.delay + readout.t_center;
-        let mut ro_events: Vec<Event> = vec![gx.into(), adc.into()];
+        let mut ro_events: Vec<Event> = vec![gx.clone().into(), adc.into()];
         let ro_dur = ceil_block(calc_duration(&ro_events), system);
         ro_events.push(Event::Delay(ro_dur));
 
@@ -261,11 +299,14 @@ impl GreTrain {
             ],
             system,
         );
-        let sp_x = fit(Channel::X, s.spoil_x_area, sp_dur);
+        let sp_x = Reused::new(fit(Channel::X, s.spoil_x_area, sp_dur));
         let rw_y = (0..ny)
-            .map(|l| fit(Channel::Y, -pe_area(l, ny, s.fov_m[1]), sp_dur))
+            .map(|l| Reused::new(fit(Channel::Y, -pe_area(l, ny, s.fov_m[1]), sp_dur)))
             .collect();
-        let sp_z = z_sp.iter().map(|&a| fit(Channel::Z, a, sp_dur)).collect();
+        let sp_z = z_sp
+            .iter()
+            .map(|&a| Reused::new(fit(Channel::Z, a, sp_dur)))
+            .collect();
         let sp_dur = ceil_block(sp_dur, system);
 
         Ok(GreTrain {
@@ -275,11 +316,13 @@ impl GreTrain {
             rf_center,
             rf_shape_center,
             gz_amp,
+            exc_gz,
             pre_x,
             pe_y,
             pre_z,
             pre_dur,
             readout,
+            ro_gx: Reused::new(Some(gx)),
             ro_events,
             scratch: Vec::with_capacity(16),
             ro_dur,
@@ -433,15 +476,21 @@ impl GreTrain {
             rf.phase_offset =
                 common::wrap_phase(phase + common::slice_phase_offset(freq, self.rf_shape_center));
         }
+        if let Some(gz) = self.exc_gz.get(b)? {
+            self.exc[1] = gz;
+        }
         b.add_block(&self.exc)?;
-        let ev = &mut self.scratch;
+        let mut ev = std::mem::take(&mut self.scratch);
         ev.clear();
-        ev.extend(self.pre_x.clone().map(Event::from));
-        ev.extend(self.pe_y[line].clone().map(Event::from));
-        ev.extend(self.pre_z[par].clone().map(Event::from));
+        ev.extend(self.pre_x.get(b)?);
+        ev.extend(self.pe_y[line].get(b)?);
+        ev.extend(self.pre_z[par].get(b)?);
         ev.push(Event::Delay(self.pre_dur + t.te_fill));
-        b.add_block(ev)?;
+        b.add_block(&ev)?;
         ev.clear();
+        if let Some(gx) = self.ro_gx.get(b)? {
+            self.ro_events[0] = gx;
+        }
         if with_adc {
             if let Event::Adc(a) = &mut self.ro_events[1] {
                 a.phase_offset = phase;
@@ -451,13 +500,15 @@ impl GreTrain {
         } else {
             ev.extend([self.ro_events[0].clone(), self.ro_events[2].clone()]);
         }
-        b.add_block(ev)?;
+        b.add_block(&ev)?;
         ev.clear();
-        ev.extend(self.sp_x.clone().map(Event::from));
-        ev.extend(self.rw_y[line].clone().map(Event::from));
-        ev.extend(self.sp_z[par].clone().map(Event::from));
+        ev.extend(self.sp_x.get(b)?);
+        ev.extend(self.rw_y[line].get(b)?);
+        ev.extend(self.sp_z[par].get(b)?);
         ev.push(Event::Delay(self.sp_dur + t.tr_fill));
-        b.add_block(ev)
+        let added = b.add_block(&ev);
+        self.scratch = ev;
+        added
     }
 }
 
