@@ -7,12 +7,14 @@
 //!   rayon + rustfft; a CUDA backend slots in behind the same trait).
 //! - [`linop`]: linear operators with forward, adjoint and normal, and the dot-product test
 //!   every operator passes.
+//! - [`config`]: the one TOML file that fixes the pipeline for every vendor.
 //! - [`conventions`]: the one definition of FFT centring and scaling, k-space centre, readout
 //!   oversampling removal and output array layouts.
 //!
 //! Algorithms never touch files; reading raw data and writing images is the caller's job.
 
 pub mod backend;
+pub mod config;
 pub mod conventions;
 pub mod error;
 pub mod linop;
