@@ -11,6 +11,8 @@
 //! - [`conventions`]: the one definition of FFT centring and scaling, k-space centre, readout
 //!   oversampling removal and output array layouts.
 //!
+//! - [`provenance`]: the JSON sidecar that ties every output to its config, input and backend.
+//!
 //! Algorithms never touch files; reading raw data and writing images is the caller's job.
 
 pub mod backend;
@@ -18,6 +20,7 @@ pub mod config;
 pub mod conventions;
 pub mod error;
 pub mod linop;
+pub mod provenance;
 
 pub use backend::{Backend, C32, CpuBackend, Device, FftDirection};
 pub use error::{ReconError, Result};
