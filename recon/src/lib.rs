@@ -20,6 +20,7 @@ pub mod config;
 pub mod conventions;
 pub mod error;
 pub mod linop;
+pub mod nifti;
 pub mod provenance;
 
 pub use backend::{Backend, C32, CpuBackend, Device, FftDirection};
