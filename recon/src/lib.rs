@@ -10,18 +10,30 @@
 //! - [`config`]: the one TOML file that fixes the pipeline for every vendor.
 //! - [`conventions`]: the one definition of FFT centring and scaling, k-space centre, readout
 //!   oversampling removal and output array layouts.
-//!
+//! - [`kspace`]: Cartesian k-space assembly from ISMRMRD readouts by their counters (coil
+//!   k-space, sampling mask, calibration lines, noise readouts, geometry).
+//! - [`prewhiten`], [`oversampling`], [`combine`]: noise prewhitening, readout oversampling
+//!   removal, coil combination; [`rss`]: the complete fully sampled RSS reconstruction.
+//! - [`metrics`]: NRMSE as the reference data define it.
 //! - [`provenance`]: the JSON sidecar that ties every output to its config, input and backend.
+//! - [`io`]: `.npy` files and NIfTI encoding.
 //!
-//! Algorithms never touch files; reading raw data and writing images is the caller's job.
+//! Algorithms never touch files; reading raw data and writing images is the caller's job (and
+//! [`io`]'s).
 
 pub mod backend;
+pub mod combine;
 pub mod config;
 pub mod conventions;
 pub mod error;
+pub mod io;
+pub mod kspace;
 pub mod linop;
-pub mod nifti;
+pub mod metrics;
+pub mod oversampling;
+pub mod prewhiten;
 pub mod provenance;
+pub mod rss;
 
 pub use backend::{Backend, C32, CpuBackend, Device, FftDirection};
 pub use error::{ReconError, Result};
