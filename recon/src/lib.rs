@@ -14,6 +14,7 @@
 //!   k-space, sampling mask, calibration lines, noise readouts, geometry).
 //! - [`prewhiten`], [`oversampling`], [`combine`]: noise prewhitening, readout oversampling
 //!   removal, coil combination; [`rss`]: the complete fully sampled RSS reconstruction.
+//! - [`pipeline`]: the runner that applies a configuration's stages to raw data.
 //! - [`metrics`]: NRMSE as the reference data define it.
 //! - [`provenance`]: the JSON sidecar that ties every output to its config, input and backend.
 //! - [`io`]: `.npy` files and NIfTI encoding.
@@ -31,6 +32,7 @@ pub mod kspace;
 pub mod linop;
 pub mod metrics;
 pub mod oversampling;
+pub mod pipeline;
 pub mod prewhiten;
 pub mod provenance;
 pub mod rss;
