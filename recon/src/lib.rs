@@ -7,6 +7,8 @@
 //!   rayon + rustfft; a CUDA backend slots in behind the same trait).
 //! - [`linop`]: linear operators with forward, adjoint and normal, and the dot-product test
 //!   every operator passes.
+//! - [`solve`]: iterative solvers on those operators (CG-SENSE, FISTA, ADMM) with proximal
+//!   operators and a power iteration.
 //! - [`config`]: the one TOML file that fixes the pipeline for every vendor.
 //! - [`conventions`]: the one definition of FFT centring and scaling, k-space centre, readout
 //!   oversampling removal and output array layouts.
@@ -36,6 +38,7 @@ pub mod pipeline;
 pub mod prewhiten;
 pub mod provenance;
 pub mod rss;
+pub mod solve;
 
 pub use backend::{Backend, C32, CpuBackend, Device, FftDirection};
 pub use error::{ReconError, Result};

@@ -1,6 +1,28 @@
 //! Linear operators (sigpy's `Linop`, BART's `linop`): the pieces of every reconstruction
 //! model, each with a forward, an adjoint and a normal operator on a [`Backend`], and a generic
 //! dot-product test ([`adjoint_mismatch`]) that every operator's tests apply.
+//!
+//! Operators: [`FftOp`] (centred orthonormal FFT), [`SamplingOp`] and [`MaskOp`] (k-space
+//! sampling), [`SenseOp`] and [`CoilExpand`] (SENSE encoding), [`FiniteDifference`] (total
+//! variation), [`WaveletOp`] (orthonormal Daubechies wavelets), and [`Identity`], [`Scaled`],
+//! [`Compose`] to combine them. Operators that need intermediate buffers keep them in a
+//! [`Scratch`] pool, so applying them in a solver loop does not allocate.
+
+pub mod compose;
+pub mod fft;
+pub mod finite_diff;
+pub mod sampling;
+pub mod scratch;
+pub mod sense;
+pub mod wavelet;
+
+pub use compose::{Compose, Identity, Scaled};
+pub use fft::FftOp;
+pub use finite_diff::FiniteDifference;
+pub use sampling::{MaskOp, SamplingOp};
+pub use scratch::Scratch;
+pub use sense::{CoilExpand, SenseOp, SenseSampling};
+pub use wavelet::{Daubechies, WaveletOp};
 
 use crate::backend::{Backend, C32};
 

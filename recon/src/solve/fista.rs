@@ -1,0 +1,117 @@
+//! FISTA (fast iterative shrinkage-thresholding) for `min_x ½‖Ax − y‖² + g(x)` with `g` given
+//! by its proximal operator ([`super::Prox`], which carries the weight `λ`): a gradient step on
+//! the data term with step `1/L`, `L = ‖AᴴA‖` from a power iteration ([`super::max_eig`]),
+//! the proximal step, and Nesterov momentum.
+//!
+//! # References
+//! - A. Beck, M. Teboulle, "A fast iterative shrinkage-thresholding algorithm for linear
+//!   inverse problems", SIAM J. Imaging Sci. 2 (2009) 183–202.
+
+use crate::backend::{Backend, C32};
+use crate::error::{ReconError, Result};
+use crate::linop::{LinOp, numel};
+
+use super::{Callback, Prox, SolveReport, check_len, max_eig, rel_change};
+
+/// Settings of [`fista()`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FistaOptions {
+    /// Most iterations.
+    pub max_iter: usize,
+    /// The gradient step; `None` uses `1/L` with `L` the power-iteration estimate of `‖AᴴA‖`.
+    pub step: Option<f32>,
+    /// Power iterations for `L` when `step` is `None`.
+    pub power_iters: usize,
+    /// Stop when the relative change `‖x_k − x_{k−1}‖ / ‖x_k‖` falls below this (0: never).
+    pub tol: f64,
+}
+
+impl Default for FistaOptions {
+    fn default() -> Self {
+        FistaOptions {
+            max_iter: 100,
+            step: None,
+            power_iters: 30,
+            tol: 0.0,
+        }
+    }
+}
+
+/// FISTA for `min ½‖Ax − y‖² + g(x)` from the initial guess in `x` (overwritten). The callback
+/// gets the relative change of `x` per iteration.
+pub fn fista<B: Backend, A: LinOp<B> + ?Sized, P: Prox<B> + ?Sized>(
+    be: &B,
+    op: &A,
+    y: &B::Buf,
+    prox: &P,
+    x: &mut B::Buf,
+    opts: &FistaOptions,
+    mut callback: Option<Callback<'_>>,
+) -> Result<SolveReport> {
+    let n = numel(op.ishape());
+    check_len(be, "fista", "the data y", y, numel(op.oshape()))?;
+    check_len(be, "fista", "the image x", x, n)?;
+    let step = match opts.step {
+        Some(s) => s,
+        None => {
+            let l = max_eig(be, op, opts.power_iters);
+            if !(l.is_finite() && l > 0.0) {
+                return Err(ReconError::numerical(
+                    "fista",
+                    format!("the largest eigenvalue of AᴴA is {l}; no step size"),
+                ));
+            }
+            (1.0 / l) as f32
+        }
+    };
+    if !(step.is_finite() && step > 0.0) {
+        return Err(ReconError::numerical("fista", format!("step {step}")));
+    }
+    let mut aty = be.zeros(n);
+    op.adjoint(be, y, &mut aty);
+    let mut z = be.zeros(n);
+    be.copy(&mut z, x);
+    let mut x_prev = be.zeros(n);
+    let mut g = be.zeros(n);
+    let mut t = 1.0f64;
+    let mut history = Vec::with_capacity(opts.max_iter);
+    let mut converged = false;
+    let mut iterations = 0;
+    while iterations < opts.max_iter {
+        // g = Aᴴ(A z − y) = AᴴA z − Aᴴy.
+        op.normal(be, &z, &mut g);
+        be.axpy(&mut g, C32::new(-1.0, 0.0), &aty);
+        be.copy(&mut x_prev, x);
+        be.copy(x, &z);
+        be.axpy(x, C32::new(-step, 0.0), &g);
+        prox.prox(be, x, step);
+        let t_next = 0.5 * (1.0 + (1.0 + 4.0 * t * t).sqrt());
+        let beta = ((t - 1.0) / t_next) as f32;
+        t = t_next;
+        // z = x + β (x − x_prev) = (1 + β) x − β x_prev.
+        be.copy(&mut z, &x_prev);
+        be.xpay(&mut z, C32::new(-beta, 0.0), x);
+        be.axpy(&mut z, C32::new(beta, 0.0), x);
+        iterations += 1;
+        let change = rel_change(be, x, &x_prev, &mut g);
+        if !change.is_finite() {
+            return Err(ReconError::numerical(
+                "fista",
+                format!("non-finite iterate at iteration {iterations}"),
+            ));
+        }
+        history.push(change);
+        if let Some(cb) = callback.as_mut() {
+            cb(iterations, change);
+        }
+        if change < opts.tol {
+            converged = true;
+            break;
+        }
+    }
+    Ok(SolveReport {
+        iterations,
+        history,
+        converged,
+    })
+}
