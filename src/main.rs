@@ -24,6 +24,8 @@ enum Command {
     /// Image-based phantom QA on DICOM images: SNR, uniformity, ghosting, geometry.
     #[command(subcommand)]
     Qa(cmd::qa::QaCommand),
+    /// Reconstruct ISMRMRD raw data with one configuration (`--explain` prints the pipeline).
+    Recon(cmd::recon::ReconArgs),
     /// Pulseq sequences: `seq info` (summary, timing, k-space), `seq convert` (1.4/1.5), `seq plot`.
     #[command(subcommand)]
     Seq(cmd::seq::SeqCommand),
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => cmd::analyze::run(&args),
         Command::Qa(command) => cmd::qa::run(&command),
         Command::Seq(command) => cmd::seq::run(&command),
+        Command::Recon(args) => cmd::recon::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

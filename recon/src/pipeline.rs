@@ -31,6 +31,46 @@ pub struct ReconOutput {
     pub axes: Vec<String>,
     /// What each stage did.
     pub stages: Vec<StageRecord>,
+    /// Scanner geometry of the images.
+    pub geometry: ImageGeometry,
+}
+
+/// Where the images are in the scanner (from the headers), LPS millimetres.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImageGeometry {
+    /// `reconSpace.fieldOfView_mm` `[x, y, z]`.
+    pub fov_mm: [f32; 3],
+    /// Centre of each slice (by `idx.slice`, ascending), from its first imaging readout.
+    pub slice_positions: Vec<[f32; 3]>,
+    /// Read (x) direction cosines.
+    pub read_dir: [f32; 3],
+    /// Phase (y) direction cosines.
+    pub phase_dir: [f32; 3],
+    /// Slice (z) direction cosines.
+    pub slice_dir: [f32; 3],
+}
+
+impl ImageGeometry {
+    /// The geometry of the first imaging readout of every slice.
+    pub fn from_acquisitions(fov_mm: [f32; 3], acquisitions: &[Acquisition]) -> Self {
+        let mut slices: std::collections::BTreeMap<u16, [f32; 3]> = Default::default();
+        let mut g = ImageGeometry {
+            fov_mm,
+            ..Default::default()
+        };
+        for a in acquisitions.iter().filter(|a| a.header.is_imaging()) {
+            if slices.is_empty() {
+                g.read_dir = a.header.read_dir;
+                g.phase_dir = a.header.phase_dir;
+                g.slice_dir = a.header.slice_dir;
+            }
+            slices
+                .entry(a.header.idx.slice)
+                .or_insert(a.header.position);
+        }
+        g.slice_positions = slices.into_values().collect();
+        g
+    }
 }
 
 /// Progress of long work: `(what, done, total)`.
@@ -90,6 +130,7 @@ pub fn run<B: Backend>(
     let out = coil_images_combined(be, &ks, combine, progress)?;
     Ok(ReconOutput {
         stages: records,
+        geometry: ImageGeometry::from_acquisitions(ks.geometry.recon_fov_mm, acquisitions),
         ..out
     })
 }
@@ -160,5 +201,6 @@ fn coil_images_combined<B: Backend>(
         shape,
         axes,
         stages: Vec::new(),
+        geometry: ImageGeometry::default(),
     })
 }

@@ -3,4 +3,5 @@
 pub mod analyze;
 pub mod info;
 pub mod qa;
+pub mod recon;
 pub mod seq;
