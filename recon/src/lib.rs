@@ -9,6 +9,8 @@
 //!   every operator passes.
 //! - [`solve`]: iterative solvers on those operators (CG-SENSE, FISTA, ADMM) with proximal
 //!   operators and a power iteration.
+//! - [`coils`]: coil sensitivity maps (ESPIRiT, adaptive Walsh / Inati).
+//! - [`grappa`]: GRAPPA k-space completion from calibration lines.
 //! - [`config`]: the one TOML file that fixes the pipeline for every vendor.
 //! - [`conventions`]: the one definition of FFT centring and scaling, k-space centre, readout
 //!   oversampling removal and output array layouts.
@@ -25,10 +27,12 @@
 //! [`io`]'s).
 
 pub mod backend;
+pub mod coils;
 pub mod combine;
 pub mod config;
 pub mod conventions;
 pub mod error;
+pub mod grappa;
 pub mod io;
 pub mod kspace;
 pub mod linop;
