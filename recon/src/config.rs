@@ -101,10 +101,11 @@ pub enum MapsMethod {
 }
 
 /// Coil combination methods.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum CombineMethod {
     /// Root sum of squares.
+    #[default]
     Rss,
     /// Sensitivity-weighted (`Σ conj(S)·x`, with the estimated maps).
     Sensitivity,

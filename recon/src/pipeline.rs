@@ -10,12 +10,20 @@ use accord_ismrmrd::Acquisition;
 use accord_ismrmrd::xml::IsmrmrdHeader;
 
 use crate::backend::{Backend, C32, FftDirection};
-use crate::config::{CombineMethod, NoiseRequirement, ReconConfig, Stage};
+use crate::coils::CoilMaps;
+use crate::coils::espirit::{EspiritOptions, espirit};
+use crate::coils::walsh::{WalshOptions, lowres_coil_images, walsh};
+use crate::config::{
+    CombineMethod, CsAlgorithm, MapsMethod, NoiseRequirement, ReconConfig, Regulariser, Stage,
+};
 use crate::error::{ReconError, Result};
-use crate::kspace::{AssemblyOptions, CoilKspace, assemble};
+use crate::grappa::{GrappaOptions, grappa};
+use crate::kspace::{AssemblyOptions, Calibration, CoilKspace, assemble};
+use crate::linop::{Daubechies, FiniteDifference, LinOp, SenseOp, SenseSampling, WaveletOp};
 use crate::oversampling::{crop_axis_centre, crop_readout, remove_oversampling_kspace};
 use crate::prewhiten::{BandwidthScaling, Prewhitener};
 use crate::provenance::StageRecord;
+use crate::solve::{AdmmOptions, CgOptions, FistaOptions, L1, L1Transform, admm, cg, fista};
 
 /// Reconstructed images with their layout and the record of the run.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,7 +106,7 @@ pub fn run<B: Backend>(
             ks.skipped
         ),
     });
-    let mut combine = CombineMethod::Rss;
+    let mut plan = Plan::default();
     for stage in &cfg.stages {
         let decision = match stage {
             Stage::Prewhiten { noise } => prewhiten(be, &mut ks, *noise)?,
@@ -112,8 +120,26 @@ pub fn run<B: Backend>(
                 }
             }
             Stage::Combine { method } => {
-                combine = *method;
+                plan.combine = *method;
                 format!("{method:?}")
+            }
+            Stage::Sensitivities { calibration, .. } => {
+                let calib = calibration_size(&ks, *calibration);
+                plan.maps = Some((stage.clone(), calib));
+                format!("calibration region {calib} per axis")
+            }
+            Stage::Grappa { kernel, lambda } => {
+                let cal = ks
+                    .calibration
+                    .as_ref()
+                    .map(|c| c.ky_range.len())
+                    .unwrap_or(0);
+                plan.grappa = Some((*kernel, *lambda));
+                format!("kernel {kernel:?}, lambda {lambda}, {cal} calibration lines")
+            }
+            Stage::Sense { .. } | Stage::Cs { .. } => {
+                plan.solver = Some(stage.clone());
+                "see the per-volume record".into()
             }
             other => {
                 return Err(ReconError::stage(
@@ -127,13 +153,476 @@ pub fn run<B: Backend>(
             decision,
         });
     }
-    let out = coil_images_combined(be, &ks, combine, progress)?;
+    let geometry = ImageGeometry::from_acquisitions(ks.geometry.recon_fov_mm, acquisitions);
+    let simple = plan.maps.is_none() && plan.grappa.is_none() && plan.solver.is_none();
+    if simple && ks.sampled_fraction() >= 1.0 {
+        let out = coil_images_combined(be, &ks, plan.combine, progress)?;
+        return Ok(ReconOutput {
+            stages: records,
+            geometry,
+            ..out
+        });
+    }
+    merge_calibration(&mut ks);
+    let out = per_volume(be, &ks, &plan, &mut records, progress)?;
     Ok(ReconOutput {
         stages: records,
-        geometry: ImageGeometry::from_acquisitions(ks.geometry.recon_fov_mm, acquisitions),
+        geometry,
         ..out
     })
 }
+
+/// The stages after assembly, prewhitening and oversampling removal, as they apply per volume.
+#[derive(Default)]
+struct Plan {
+    /// The sensitivities stage and its calibration size.
+    maps: Option<(Stage, usize)>,
+    /// GRAPPA kernel and lambda.
+    grappa: Option<([usize; 2], f64)>,
+    /// SENSE or CS.
+    solver: Option<Stage>,
+    combine: CombineMethod,
+}
+
+/// The calibration region size: the configured one, else the calibration lines' extent, else
+/// the fully sampled centre of the sampling mask, at most 24 (BART `ecalib -r` default).
+fn calibration_size(ks: &CoilKspace, configured: usize) -> usize {
+    if configured > 0 {
+        return configured;
+    }
+    if let Some(c) = &ks.calibration {
+        return c.ky_range.len().max(1);
+    }
+    let [nz, ny, _] = ks.matrix;
+    let mask = &ks.mask[..nz * ny]; // the first volume
+    let (cz, cy) = (nz / 2, ny / 2);
+    let mut size = 1;
+    while size < ny.max(nz) {
+        let next = size + 1;
+        let half = next / 2;
+        let ok = (0..next).all(|dy| {
+            let y = (cy + dy).checked_sub(half);
+            let zs = if nz > 1 { next } else { 1 };
+            (0..zs).all(|dz| {
+                let z = if nz > 1 {
+                    (cz + dz).checked_sub(half)
+                } else {
+                    Some(0)
+                };
+                matches!((z, y), (Some(z), Some(y)) if z < nz && y < ny && mask[z * ny + y])
+            })
+        });
+        if !ok {
+            break;
+        }
+        size = next;
+    }
+    size.min(24)
+}
+
+/// Copies calibration-only lines into the imaging k-space (embedded calibration is used for
+/// data consistency too).
+fn merge_calibration(ks: &mut CoilKspace) {
+    let Some(cal) = &ks.calibration else {
+        return;
+    };
+    let nx = ks.matrix[2];
+    let lines = ks.mask.len();
+    for (l, (m, c)) in ks.mask.iter_mut().zip(&cal.mask).enumerate() {
+        if !*m && *c {
+            *m = true;
+            for coil in 0..ks.n_coils {
+                let off = (coil * lines + l) * nx;
+                ks.data[off..off + nx].copy_from_slice(&cal.data[off..off + nx]);
+            }
+        }
+    }
+}
+
+/// One k-space volume: `[coil, kz, ky, kx]` and its `[kz, ky]` sampling mask.
+fn volume(ks: &CoilKspace, v: usize) -> (Vec<C32>, Vec<bool>) {
+    let [nz, ny, nx] = ks.matrix;
+    let len = nz * ny * nx;
+    let nv = ks.n_volumes();
+    let mut data = Vec::with_capacity(ks.n_coils * len);
+    for c in 0..ks.n_coils {
+        let off = (c * nv + v) * len;
+        data.extend_from_slice(&ks.data[off..off + len]);
+    }
+    (data, ks.mask[v * nz * ny..(v + 1) * nz * ny].to_vec())
+}
+
+/// Reconstructs every volume with maps / GRAPPA / SENSE / CS and combines.
+fn per_volume<B: Backend>(
+    be: &B,
+    ks: &CoilKspace,
+    plan: &Plan,
+    records: &mut Vec<StageRecord>,
+    progress: Progress<'_>,
+) -> Result<ReconOutput> {
+    let [nz, ny, nx] = ks.matrix;
+    let nc = ks.n_coils;
+    let three_d = nz > 1;
+    let grid: Vec<usize> = if three_d {
+        vec![nz, ny, nx]
+    } else {
+        vec![ny, nx]
+    };
+    let cshape: Vec<usize> = std::iter::once(nc).chain(grid.iter().copied()).collect();
+    let spatial: Vec<usize> = (1..cshape.len()).collect();
+    let [rx, ry, rz] = ks.geometry.recon_matrix;
+    let keep = [rz.min(nz), ry.min(ny), rx.min(nx)];
+    let out_len = keep.iter().product::<usize>();
+    let nv = ks.n_volumes();
+    let mut magnitude = Vec::with_capacity(nv * out_len);
+    let mut complex: Vec<C32> = Vec::new();
+    let keeps_phase = plan.solver.is_some() || plan.combine == CombineMethod::Sensitivity;
+    for v in 0..nv {
+        progress("volumes", v, nv);
+        let (data, mask) = volume(ks, v);
+        let mut k = be.upload(&data);
+        if let Some((kernel, lambda)) = plan.grappa {
+            let cal = ks.calibration.as_ref().ok_or_else(|| {
+                ReconError::stage(
+                    "grappa",
+                    "the data have no calibration lines (ACQ_IS_PARALLEL_CALIBRATION); GRAPPA needs them",
+                )
+            })?;
+            let (cdata, cshape_cal) = calibration_block(ks, cal, v);
+            let opts = GrappaOptions {
+                kernel: if three_d {
+                    vec![kernel[0], kernel[0], kernel[1]]
+                } else {
+                    kernel.to_vec()
+                },
+                lamda: lambda,
+                ..GrappaOptions::default()
+            };
+            k = grappa(be, &k, &cshape, &be.upload(&cdata), &cshape_cal, &opts)?;
+        }
+        let maps = match &plan.maps {
+            Some((stage, calib)) => Some(estimate_maps(be, &k, &cshape, stage, *calib)?),
+            None => None,
+        };
+        let image: B::Buf = match (&plan.solver, &maps) {
+            (Some(solver), Some(m)) => {
+                let (x, note) = solve(be, &k, &mask, &cshape, m, solver)?;
+                if v == 0 {
+                    records.push(StageRecord {
+                        kind: solver.kind().into(),
+                        decision: note,
+                    });
+                }
+                x
+            }
+            (Some(solver), None) => {
+                return Err(ReconError::stage(
+                    solver.kind(),
+                    "needs coil maps: add a 'sensitivities' stage",
+                ));
+            }
+            (None, _) => {
+                let mut coils = k;
+                be.fft(&mut coils, &cshape, &spatial, FftDirection::Inverse);
+                match (plan.combine, &maps) {
+                    (CombineMethod::Sensitivity, Some(m)) => {
+                        let mut x = be.zeros(grid.iter().product());
+                        be.combine_coils(&mut x, &coils, &m.maps);
+                        x
+                    }
+                    (CombineMethod::Sensitivity, None) => {
+                        return Err(ReconError::stage(
+                            "combine",
+                            "method = \"sensitivity\" needs a 'sensitivities' stage",
+                        ));
+                    }
+                    (CombineMethod::Rss, _) => {
+                        let r = be.rss(&coils, nc);
+                        be.upload(&r.iter().map(|&m| C32::new(m, 0.0)).collect::<Vec<_>>())
+                    }
+                }
+            }
+        };
+        // Crop to the recon matrix.
+        let mut shape3 = vec![nz, ny, nx];
+        let mut img = image;
+        for (axis, &n) in keep.iter().enumerate() {
+            let (c, s) = crop_axis_centre(be, &img, &shape3, axis, n)?;
+            img = c;
+            shape3 = s;
+        }
+        let host = be.download(&img);
+        magnitude.extend(host.iter().map(|c| c.norm()));
+        if keeps_phase {
+            complex.extend_from_slice(&host);
+        }
+    }
+    progress("volumes", nv, nv);
+    let mut shape: Vec<usize> = ks.counter_axes.iter().map(|a| a.size).collect();
+    let mut axes: Vec<String> = ks
+        .counter_axes
+        .iter()
+        .map(|a| a.counter.name().to_string())
+        .collect();
+    if three_d {
+        shape.push(keep[0]);
+        axes.push("z".into());
+    }
+    shape.extend([keep[1], keep[2]]);
+    axes.extend(["y".to_string(), "x".to_string()]);
+    Ok(ReconOutput {
+        complex: keeps_phase.then_some(complex),
+        magnitude,
+        shape,
+        axes,
+        stages: Vec::new(),
+        geometry: ImageGeometry::default(),
+    })
+}
+
+/// The calibration block of volume `v`: `[coil, (kz,) ky_cal, kx]`.
+fn calibration_block(ks: &CoilKspace, cal: &Calibration, v: usize) -> (Vec<C32>, Vec<usize>) {
+    let [nz, ny, nx] = ks.matrix;
+    let nv = ks.n_volumes();
+    let (zr, yr) = (cal.kz_range.clone(), cal.ky_range.clone());
+    let mut out = Vec::new();
+    for c in 0..ks.n_coils {
+        let base = (c * nv + v) * nz * ny * nx;
+        for z in zr.clone() {
+            for y in yr.clone() {
+                let off = base + (z * ny + y) * nx;
+                out.extend_from_slice(&cal.data[off..off + nx]);
+            }
+        }
+    }
+    let mut shape = vec![ks.n_coils];
+    if nz > 1 {
+        shape.push(zr.len());
+    }
+    shape.extend([yr.len(), nx]);
+    (out, shape)
+}
+
+fn estimate_maps<B: Backend>(
+    be: &B,
+    k: &B::Buf,
+    cshape: &[usize],
+    stage: &Stage,
+    calib: usize,
+) -> Result<CoilMaps<B>> {
+    let Stage::Sensitivities {
+        method,
+        kernel,
+        threshold,
+        crop,
+        window,
+        ..
+    } = stage
+    else {
+        return Err(ReconError::stage(
+            "sensitivities",
+            "internal: not a sensitivities stage",
+        ));
+    };
+    match method {
+        MapsMethod::Espirit => espirit(
+            be,
+            k,
+            cshape,
+            &EspiritOptions {
+                calib,
+                kernel: *kernel,
+                threshold: *threshold,
+                crop: *crop as f32,
+                ..EspiritOptions::default()
+            },
+        ),
+        MapsMethod::Walsh => {
+            let images = lowres_coil_images(be, k, cshape, calib)?;
+            walsh(
+                be,
+                &images,
+                cshape,
+                &WalshOptions {
+                    window: *window,
+                    ..WalshOptions::default()
+                },
+            )
+        }
+    }
+}
+
+/// BART's automatic data scaling (`pics`): 1 / (90th percentile of |Aᴴy|, or its maximum when
+/// the top decile is spread out), so that the regularisation weights mean the same as BART's.
+fn bart_scale(magnitudes: &mut [f32]) -> f32 {
+    if magnitudes.is_empty() {
+        return 1.0;
+    }
+    magnitudes.sort_by(f32::total_cmp);
+    let n = magnitudes.len();
+    let (p50, p90, max) = (
+        magnitudes[n / 2],
+        magnitudes[(n * 9) / 10],
+        magnitudes[n - 1],
+    );
+    let s = if (max - p90) < 2.0 * (p90 - p50) {
+        p90
+    } else {
+        max
+    };
+    if s > 0.0 { 1.0 / s } else { 1.0 }
+}
+
+/// SENSE or CS of one volume; returns the image `[(z,) y, x]` and a record line.
+fn solve<B: Backend>(
+    be: &B,
+    k: &B::Buf,
+    mask: &[bool],
+    cshape: &[usize],
+    maps: &CoilMaps<B>,
+    solver: &Stage,
+) -> Result<(B::Buf, String)> {
+    let grid = &cshape[1..];
+    let nx = *grid.last().unwrap_or(&1);
+    let weights: Vec<f32> = mask
+        .iter()
+        .flat_map(|&m| std::iter::repeat_n(if m { 1.0 } else { 0.0 }, nx))
+        .collect();
+    let op = SenseOp::new(
+        be,
+        &be.download(&maps.maps),
+        &maps.shape,
+        SenseSampling::Mask(weights),
+    )?;
+    let n: usize = grid.iter().product();
+    // Scale the data like BART.
+    let mut x0 = be.zeros(n);
+    op.adjoint(be, k, &mut x0);
+    let mut mags: Vec<f32> = be.download(&x0).iter().map(|c| c.norm()).collect();
+    let scale = bart_scale(&mut mags);
+    let mut y = be.zeros(be.len(k));
+    be.copy(&mut y, k);
+    be.scale(&mut y, C32::new(scale, 0.0));
+    let mut x = be.zeros(n);
+    let note = match solver {
+        Stage::Sense {
+            lambda,
+            iterations,
+            tolerance,
+        } => {
+            let r = cg(
+                be,
+                &op,
+                &y,
+                *lambda as f32,
+                &mut x,
+                &CgOptions {
+                    max_iter: *iterations,
+                    tol: *tolerance,
+                },
+                None,
+            )?;
+            format!(
+                "CG-SENSE, {} iterations, data scale {scale:.4e}",
+                r.iterations
+            )
+        }
+        Stage::Cs {
+            regulariser,
+            lambda,
+            iterations,
+            algorithm,
+        } => {
+            let axes: Vec<usize> = (0..grid.len()).collect();
+            match (regulariser, algorithm) {
+                (Regulariser::Wavelet, CsAlgorithm::Fista) => {
+                    let w = WaveletOp::with_wavelet(grid, &axes, WAVELET_LEVELS, Daubechies::Db2)?;
+                    let detail = w.detail_mask();
+                    let prox = L1Transform::with_mask(be, w, *lambda as f32, &detail)?;
+                    let r = fista(
+                        be,
+                        &op,
+                        &y,
+                        &prox,
+                        &mut x,
+                        &FistaOptions {
+                            max_iter: *iterations,
+                            ..FistaOptions::default()
+                        },
+                        None,
+                    )?;
+                    format!(
+                        "l1-wavelet (db2, {WAVELET_LEVELS} levels) FISTA, {} iterations, data scale {scale:.4e}",
+                        r.iterations
+                    )
+                }
+                (Regulariser::Tv, _) | (Regulariser::Wavelet, CsAlgorithm::Admm) => {
+                    let prox = L1::new(*lambda as f32);
+                    let r = match regulariser {
+                        Regulariser::Tv => {
+                            let g = FiniteDifference::new(be, grid, &axes)?;
+                            admm(
+                                be,
+                                &op,
+                                &g,
+                                &prox,
+                                &y,
+                                &mut x,
+                                &AdmmOptions {
+                                    max_iter: *iterations,
+                                    ..AdmmOptions::default()
+                                },
+                                None,
+                            )?
+                        }
+                        Regulariser::Wavelet => {
+                            let g = WaveletOp::with_wavelet(
+                                grid,
+                                &axes,
+                                WAVELET_LEVELS,
+                                Daubechies::Db2,
+                            )?;
+                            admm(
+                                be,
+                                &op,
+                                &g,
+                                &prox,
+                                &y,
+                                &mut x,
+                                &AdmmOptions {
+                                    max_iter: *iterations,
+                                    ..AdmmOptions::default()
+                                },
+                                None,
+                            )?
+                        }
+                    };
+                    format!(
+                        "{regulariser:?} ADMM, {} iterations, data scale {scale:.4e}",
+                        r.iterations
+                    )
+                }
+            }
+        }
+        other => {
+            return Err(ReconError::stage(
+                other.kind(),
+                "internal: not a solver stage",
+            ));
+        }
+    };
+    be.scale(&mut x, C32::new(1.0 / scale, 0.0));
+    if !be.all_finite(&x) {
+        return Err(ReconError::numerical(
+            "pipeline",
+            format!("{} produced non-finite values", solver.kind()),
+        ));
+    }
+    Ok((x, note))
+}
+
+/// Wavelet levels of the CS regulariser.
+const WAVELET_LEVELS: usize = 4;
 
 fn prewhiten<B: Backend>(be: &B, ks: &mut CoilKspace, need: NoiseRequirement) -> Result<String> {
     let Some(noise) = &ks.noise else {

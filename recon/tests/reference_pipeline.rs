@@ -1,0 +1,97 @@
+//! The pipeline with the example configurations (`examples/recon/*.toml`) on the reference
+//! datasets: NRMSE against the ground truth ≤ 1.05 × the reference method's NRMSE from
+//! `tests/data/provenance/*.json` (BART ecalib + pics for SENSE and CS, pygrappa for GRAPPA).
+//! The references reconstruct repetition 0 of `sl_r2`/`sl_r4`; so does the comparison.
+
+use std::path::{Path, PathBuf};
+
+use accord_ismrmrd::IsmrmrdFile;
+use accord_recon::CpuBackend;
+use accord_recon::config::ReconConfig;
+use accord_recon::io::npy::read_npy_f32;
+use accord_recon::metrics::nrmse;
+use accord_recon::pipeline;
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+fn reference(dataset: &str, method: &str) -> f64 {
+    let text =
+        std::fs::read_to_string(repo(&format!("tests/data/provenance/{dataset}.json"))).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["references"][method]["nrmse"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{dataset}: no {method}.nrmse"))
+}
+
+/// Runs `examples/recon/{config}.toml` on `dataset` and checks the first image or volume
+/// (repetition 0 where the data have repetitions) against `gt_file`.
+fn check(dataset: &str, config: &str, method: &str, gt_file: &str) -> f64 {
+    let path = repo(&format!("examples/recon/{config}.toml"));
+    let cfg = ReconConfig::from_toml(&std::fs::read_to_string(&path).unwrap(), config).unwrap();
+    let file = IsmrmrdFile::open(repo(&format!("tests/data/{dataset}.h5"))).unwrap();
+    let ds = file.dataset("dataset").unwrap();
+    let out = pipeline::run(
+        &cfg,
+        &ds.header().unwrap(),
+        &ds.read_all_acquisitions().unwrap(),
+        &CpuBackend::new(),
+        &|_, _, _| {},
+    )
+    .unwrap();
+    let (gt_shape, gt) = read_npy_f32(repo(&format!("tests/data/recon/{gt_file}"))).unwrap();
+    assert_eq!(
+        out.shape[out.shape.len() - gt_shape.len()..],
+        gt_shape[..],
+        "{dataset}: image shape {:?} (axes {:?})",
+        out.shape,
+        out.axes
+    );
+    let ours = nrmse(&out.magnitude[..gt.len()], &gt).unwrap();
+    let reference = reference(dataset, method);
+    eprintln!(
+        "{dataset:9} {config:7} vs {method:20} NRMSE accord {ours:.5} reference {reference:.5} ratio {:.3}",
+        ours / reference
+    );
+    assert!(
+        ours <= 1.05 * reference,
+        "{dataset} {config}: NRMSE {ours} > 1.05 × {method} {reference}"
+    );
+    ours
+}
+
+#[test]
+fn grappa_like_pygrappa() {
+    check("sl_r2", "grappa", "grappa", "sl_r2.gt.npy");
+    check("sl_r4", "grappa", "grappa", "sl_r4.gt.npy");
+}
+
+#[test]
+fn sense_like_bart_pics_l2() {
+    check("sl_full", "sense", "bart_sense", "sl_full.gt.npy");
+    check("sl_r2", "sense", "bart_sense", "sl_r2.gt.npy");
+    check("sl_r4", "sense", "bart_sense", "sl_r4.gt.npy");
+    check(
+        "py_noise",
+        "sense",
+        "bart_sense_whitened",
+        "py_noise.gt_whitened.npy",
+    );
+}
+
+#[test]
+fn sense_3d_like_bart_pics_l2() {
+    check("py_3d_cs", "sense", "bart_sense", "py_3d_cs.gt.npy");
+}
+
+#[test]
+fn cs_2d_like_bart_pics_wavelet() {
+    check("sl_r2", "cs", "bart_cs", "sl_r2.gt.npy");
+    check("sl_r4", "cs", "bart_cs", "sl_r4.gt.npy");
+}
+
+#[test]
+fn rss_config_matches_the_rss_reference() {
+    check("py_msmc", "rss", "rss", "py_msmc.gt.npy");
+}
