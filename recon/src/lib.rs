@@ -14,6 +14,8 @@
 //!   k-space, sampling mask, calibration lines, noise readouts, geometry).
 //! - [`prewhiten`], [`oversampling`], [`combine`]: noise prewhitening, readout oversampling
 //!   removal, coil combination; [`rss`]: the complete fully sampled RSS reconstruction.
+//! - [`nufft`]: the Kaiser–Bessel NUFFT operator and density compensation; [`noncart`]:
+//!   non-Cartesian readouts with their trajectory, gridding and CG-SENSE reconstructions.
 //! - [`metrics`]: NRMSE as the reference data define it.
 //! - [`provenance`]: the JSON sidecar that ties every output to its config, input and backend.
 //! - [`io`]: `.npy` files and NIfTI encoding.
@@ -30,6 +32,8 @@ pub mod io;
 pub mod kspace;
 pub mod linop;
 pub mod metrics;
+pub mod noncart;
+pub mod nufft;
 pub mod oversampling;
 pub mod prewhiten;
 pub mod provenance;
