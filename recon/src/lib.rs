@@ -19,6 +19,8 @@
 //! - [`prewhiten`], [`oversampling`], [`combine`]: noise prewhitening, readout oversampling
 //!   removal, coil combination; [`rss`]: the complete fully sampled RSS reconstruction.
 //! - [`pipeline`]: the runner that applies a configuration's stages to raw data.
+//! - [`nufft`]: the Kaiser–Bessel NUFFT operator and density compensation; [`noncart`]:
+//!   non-Cartesian readouts with their trajectory, gridding and CG-SENSE reconstructions.
 //! - [`metrics`]: NRMSE as the reference data define it.
 //! - [`provenance`]: the JSON sidecar that ties every output to its config, input and backend.
 //! - [`io`]: `.npy` files and NIfTI encoding.
@@ -37,6 +39,8 @@ pub mod io;
 pub mod kspace;
 pub mod linop;
 pub mod metrics;
+pub mod noncart;
+pub mod nufft;
 pub mod oversampling;
 pub mod pipeline;
 pub mod prewhiten;
