@@ -2,8 +2,10 @@
 //! of every imaging readout ([`read_noncartesian`]), the density-compensated gridding
 //! reconstruction ([`gridding_recon`]: adjoint [NUFFT](crate::nufft) per coil + RSS) and
 //! CG-SENSE with given coil maps ([`cg_sense_recon`]: `(AᴴA + λI) x = Aᴴy`, `A` = NUFFT ·
-//! coil maps; Pruessmann et al., "Advances in sensitivity encoding with arbitrary k-space
-//! trajectories", MRM 46:638–651, 2001).
+//! coil maps, [`SenseNufft`], solved by [`crate::solve::cg()`]; Pruessmann et al., "Advances in
+//! sensitivity encoding with arbitrary k-space trajectories", MRM 46:638–651, 2001). For the
+//! pipeline: the noise readouts ([`read_noise`]) and whether data are non-Cartesian at all
+//! ([`trajectory_evidence`]).
 //!
 //! # Trajectory units
 //!
@@ -21,15 +23,17 @@
 //! trajectory dimensions beyond those of the recon matrix (e.g. a density weight or a zero
 //! `kz` of 2-D data) are ignored.
 
-use accord_ismrmrd::xml::IsmrmrdHeader;
+use accord_ismrmrd::xml::{IsmrmrdHeader, Trajectory};
 use accord_ismrmrd::{Acquisition, AcquisitionFlag, AcquisitionHeader};
 
 use crate::backend::{Backend, C32};
 use crate::combine;
 use crate::error::{ReconError, Result};
+use crate::kspace::NoiseData;
 use crate::linop::{LinOp, numel};
 use crate::nufft::{Nufft, NufftOptions, pipe_menon_dcf, ramp_dcf};
 use crate::rss::MagnitudeImages;
+use crate::solve::{CgOptions, cg, max_eig};
 
 /// Readouts that carry no imaging data for the reconstruction.
 const SKIPPED_FLAGS: [AcquisitionFlag; 9] = [
@@ -84,6 +88,9 @@ pub struct NonCartesian {
     pub readouts: usize,
     /// The units `traj` was read in (resolved when [`TrajectoryUnits::Auto`]).
     pub units: TrajectoryUnits,
+    /// Dwell time of the imaging readouts in µs (`sample_time_us` of the first; 0 when not
+    /// set), for the bandwidth scaling of prewhitening.
+    pub dwell_us: f32,
 }
 
 impl NonCartesian {
@@ -191,12 +198,14 @@ pub fn read_noncartesian(
     let mut per_coil: Vec<Vec<C32>> = Vec::new();
     let mut coords: Vec<f32> = Vec::new();
     let mut readouts = 0usize;
+    let mut dwell_us: Option<f32> = None;
     for (i, acq) in acquisitions.iter().enumerate() {
         let index = i as u64;
         let h = &acq.header;
         if skipped(h, options.encoding) {
             continue;
         }
+        dwell_us.get_or_insert(h.sample_time_us);
         acq.check()
             .map_err(|(field, what)| ReconError::acquisition(index, format!("{field}: {what}")))?;
         let nc = usize::from(h.active_channels);
@@ -324,7 +333,126 @@ pub fn read_noncartesian(
         image_shape,
         readouts,
         units,
+        dwell_us: dwell_us.unwrap_or(0.0),
     })
+}
+
+/// The noise readouts (`ACQ_IS_NOISE_MEASUREMENT`) of `acquisitions`, `[coil, sample]`, for
+/// prewhitening non-Cartesian data; `None` when there are none.
+///
+/// Errors, naming the acquisition, for a channel count other than `n_coils`, samples that do
+/// not fit the header, and a dwell time that changes between noise readouts.
+pub fn read_noise(
+    header: &IsmrmrdHeader,
+    acquisitions: &[Acquisition],
+    n_coils: usize,
+) -> Result<Option<NoiseData>> {
+    let mut per_coil: Vec<Vec<C32>> = vec![Vec::new(); n_coils];
+    let mut readouts = 0usize;
+    let mut dwell: Option<f32> = None;
+    for (i, acq) in acquisitions.iter().enumerate() {
+        let index = i as u64;
+        let h = &acq.header;
+        if !h.is_noise() {
+            continue;
+        }
+        acq.check()
+            .map_err(|(field, what)| ReconError::acquisition(index, format!("{field}: {what}")))?;
+        let nc = usize::from(h.active_channels);
+        if nc != n_coils {
+            return Err(ReconError::acquisition(
+                index,
+                format!("noise readout with {nc} channels; the imaging readouts have {n_coils}"),
+            ));
+        }
+        let ns = usize::from(h.number_of_samples);
+        for (c, dst) in per_coil.iter_mut().enumerate() {
+            dst.extend_from_slice(&acq.data[c * ns..(c + 1) * ns]);
+        }
+        match dwell {
+            None => dwell = Some(h.sample_time_us),
+            Some(d) if (d - h.sample_time_us).abs() > 1e-4 * d.abs().max(1e-6) => {
+                return Err(ReconError::acquisition(
+                    index,
+                    format!(
+                        "noise readout dwell time {} µs differs from the first noise readout's {d} µs",
+                        h.sample_time_us
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        readouts += 1;
+    }
+    if readouts == 0 {
+        return Ok(None);
+    }
+    let channel_labels = header
+        .acquisition_system_information
+        .as_ref()
+        .filter(|a| !a.coil_label.is_empty())
+        .map(|a| {
+            let mut labels = vec![String::new(); n_coils];
+            for (l, dst) in a.coil_label.iter().zip(labels.iter_mut()) {
+                dst.clone_from(&l.coil_name);
+            }
+            labels
+        })
+        .unwrap_or_default();
+    Ok(Some(NoiseData {
+        n_samples: per_coil.first().map_or(0, Vec::len),
+        data: per_coil.concat(),
+        n_coils,
+        dwell_us: dwell.unwrap_or(0.0),
+        readouts,
+        channel_labels,
+    }))
+}
+
+/// Why raw data count as non-Cartesian (see [`trajectory_evidence`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrajectoryEvidence {
+    /// The first imaging readout that carries a trajectory, when one does.
+    pub acquisition: Option<u64>,
+    /// A description: the header's trajectory and the readout's trajectory dimensions.
+    pub what: String,
+}
+
+/// Whether the imaging readouts of encoding `encoding` are non-Cartesian: some carries a
+/// trajectory (`trajectory_dimensions > 0`), or the header's encoding trajectory is radial,
+/// golden-angle radial or spiral. `None` for Cartesian data.
+pub fn trajectory_evidence(
+    header: &IsmrmrdHeader,
+    acquisitions: &[Acquisition],
+    encoding: usize,
+) -> Option<TrajectoryEvidence> {
+    let kind = header.encoding.get(encoding).map(|e| e.trajectory.clone());
+    let named = kind
+        .as_ref()
+        .map_or("cartesian", |t| t.as_str())
+        .to_string();
+    let with_traj = acquisitions.iter().enumerate().find(|(_, a)| {
+        !skipped(&a.header, encoding) && a.header.trajectory_dimensions > 0 && !a.traj.is_empty()
+    });
+    if let Some((i, a)) = with_traj {
+        return Some(TrajectoryEvidence {
+            acquisition: Some(i as u64),
+            what: format!(
+                "encoding trajectory '{named}'; acquisition {i} carries a trajectory \
+                 (trajectory_dimensions = {})",
+                a.header.trajectory_dimensions
+            ),
+        });
+    }
+    match kind {
+        Some(Trajectory::Radial | Trajectory::GoldenAngle | Trajectory::Spiral) => {
+            Some(TrajectoryEvidence {
+                acquisition: None,
+                what: format!("encoding trajectory '{named}' (the readouts carry no trajectory)"),
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Density compensation for [`gridding_recon`].
@@ -407,12 +535,39 @@ impl Default for CgSenseOptions {
     }
 }
 
-/// `A = NUFFT · coil maps`: image `[(z), y, x]` → samples `[coil, sample]`.
-struct SenseNufft<B: Backend> {
+/// The SENSE operator of non-Cartesian data, `A = NUFFT · coil maps`: image `[(z), y, x]` →
+/// samples `[coil, sample]`.
+pub struct SenseNufft<B: Backend> {
     nufft: Nufft,
     maps: B::Buf,
     ishape: Vec<usize>,
     oshape: Vec<usize>,
+}
+
+impl<B: Backend> SenseNufft<B> {
+    /// `A` from a NUFFT batched over the coils and the maps `[coil, (z), y, x]` on its image
+    /// grid; errors when the sizes disagree.
+    pub fn new(be: &B, nufft: Nufft, maps: B::Buf) -> Result<Self> {
+        let ishape = nufft.image_shape().to_vec();
+        let want = nufft.batch() * numel(&ishape);
+        if be.len(&maps) != want {
+            return Err(ReconError::shape(
+                "sense_nufft",
+                format!(
+                    "{} map values for {} coils × image {ishape:?}",
+                    be.len(&maps),
+                    nufft.batch()
+                ),
+            ));
+        }
+        let oshape = vec![nufft.batch(), nufft.samples()];
+        Ok(SenseNufft {
+            nufft,
+            maps,
+            ishape,
+            oshape,
+        })
+    }
 }
 
 impl<B: Backend> LinOp<B> for SenseNufft<B> {
@@ -441,77 +596,10 @@ impl<B: Backend> LinOp<B> for SenseNufft<B> {
     }
 }
 
-/// The largest eigenvalue of `AᴴA` by power iteration.
-fn max_eigenvalue<B: Backend>(be: &B, op: &dyn LinOp<B>, iterations: usize) -> f64 {
-    let n = numel(op.ishape());
-    let mut x = be.upload(&crate::linop::pseudo_random(n, 17));
-    let mut ax = be.zeros(n);
-    let mut lambda = 0.0;
-    for _ in 0..iterations {
-        let norm = be.norm_sq(&x).sqrt();
-        if norm <= 0.0 || !norm.is_finite() {
-            break;
-        }
-        be.scale(&mut x, C32::new((1.0 / norm) as f32, 0.0));
-        op.normal(be, &x, &mut ax);
-        lambda = be.dot(&x, &ax).re;
-        std::mem::swap(&mut x, &mut ax);
-    }
-    lambda
-}
-
-/// Conjugate gradients on `(AᴴA + λI) x = b` from `x = 0`; returns `x` and the iterations run.
-fn cg<B: Backend>(
-    be: &B,
-    op: &dyn LinOp<B>,
-    lambda: f64,
-    b: &B::Buf,
-    iterations: usize,
-    tolerance: f64,
-) -> Result<(B::Buf, usize)> {
-    let n = numel(op.ishape());
-    let mut x = be.zeros(n);
-    let mut r = be.zeros(n);
-    be.copy(&mut r, b);
-    let mut p = be.zeros(n);
-    be.copy(&mut p, b);
-    let mut ap = be.zeros(n);
-    let b_norm = be.norm_sq(b).sqrt();
-    let mut rr = be.norm_sq(&r);
-    let mut done = 0;
-    for it in 0..iterations {
-        if rr.sqrt() <= tolerance * b_norm {
-            break;
-        }
-        op.normal(be, &p, &mut ap);
-        be.axpy(&mut ap, C32::new(lambda as f32, 0.0), &p);
-        let pap = be.dot(&p, &ap).re;
-        if !(pap.is_finite() && pap > 0.0) {
-            return Err(ReconError::numerical(
-                "cg_sense",
-                format!("<p, (AᴴA + λI) p> = {pap} at iteration {it}"),
-            ));
-        }
-        let alpha = (rr / pap) as f32;
-        be.axpy(&mut x, C32::new(alpha, 0.0), &p);
-        be.axpy(&mut r, C32::new(-alpha, 0.0), &ap);
-        let rr_new = be.norm_sq(&r);
-        be.xpay(&mut p, C32::new((rr_new / rr) as f32, 0.0), &r);
-        rr = rr_new;
-        done = it + 1;
-    }
-    if !be.all_finite(&x) {
-        return Err(ReconError::numerical(
-            "cg_sense",
-            "the solution is not finite",
-        ));
-    }
-    Ok((x, done))
-}
-
 /// CG-SENSE with given coil `maps` (`[coil, (z), y, x]`, C order, on the recon grid):
 /// solves `(AᴴA + λ·λmax I) x = Aᴴy` with `A` = NUFFT · maps (no density weighting) by
-/// conjugate gradients from zero; returns the complex image `[(z), y, x]`.
+/// conjugate gradients ([`crate::solve::cg()`]) from zero; returns the complex image
+/// `[(z), y, x]`.
 ///
 /// Errors for maps whose size is not `coils × image`, and numerical failures.
 pub fn cg_sense_recon<B: Backend>(
@@ -533,17 +621,29 @@ pub fn cg_sense_recon<B: Backend>(
             ),
         ));
     }
-    let op = SenseNufft::<B> {
-        nufft: Nufft::new(&nc.image_shape, &nc.coords, nc.n_coils, options.nufft)?,
-        maps: be.upload(maps),
-        ishape: nc.image_shape.clone(),
-        oshape: vec![nc.n_coils, nc.samples()],
-    };
+    let nufft = Nufft::new(&nc.image_shape, &nc.coords, nc.n_coils, options.nufft)?;
+    let op = SenseNufft::new(be, nufft, be.upload(maps))?;
     let y = be.upload(&nc.data);
-    let mut b = be.zeros(n_pix);
-    op.adjoint(be, &y, &mut b);
-    let lambda = options.lambda * max_eigenvalue(be, &op, 20);
-    let (x, _) = cg(be, &op, lambda, &b, options.iterations, options.tolerance)?;
+    let lambda = options.lambda * max_eig(be, &op, 20);
+    let mut x = be.zeros(n_pix);
+    cg(
+        be,
+        &op,
+        &y,
+        lambda as f32,
+        &mut x,
+        &CgOptions {
+            max_iter: options.iterations,
+            tol: options.tolerance,
+        },
+        None,
+    )?;
+    if !be.all_finite(&x) {
+        return Err(ReconError::numerical(
+            "cg_sense",
+            "the solution is not finite",
+        ));
+    }
     Ok(be.download(&x))
 }
 
@@ -646,12 +746,9 @@ mod tests {
         let be = CpuBackend::new();
         let acqs = radial(6, 24, 1.0);
         let nc = read_noncartesian(&header(12), &acqs, &NonCartOptions::default()).unwrap();
-        let op = SenseNufft::<CpuBackend> {
-            nufft: Nufft::new(&nc.image_shape, &nc.coords, 2, NufftOptions::default()).unwrap(),
-            maps: pseudo_random(2 * 144, 3),
-            ishape: vec![12, 12],
-            oshape: vec![2, nc.samples()],
-        };
+        let nufft = Nufft::new(&nc.image_shape, &nc.coords, 2, NufftOptions::default()).unwrap();
+        let op = SenseNufft::new(&be, nufft.clone(), pseudo_random(2 * 144, 3)).unwrap();
+        assert!(SenseNufft::new(&be, nufft, pseudo_random(144, 3)).is_err());
         assert!(adjoint_mismatch(&be, &op, 1) < 1e-4);
     }
 

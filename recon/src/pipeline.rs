@@ -5,6 +5,14 @@
 //! per k-space volume (every combination of the counters present): the coil images, combined
 //! by `combine` (RSS by default). Images are cropped to the recon matrix and laid out as
 //! [`crate::conventions`] says: `[<counter axes>, (z), y, x]`.
+//!
+//! Non-Cartesian data (a trajectory in the readouts, or a radial / spiral encoding) need a
+//! `nufft` stage and take the path of [`non_cartesian`]: readouts with their trajectory →
+//! `prewhiten` → density-compensated adjoint NUFFT → RSS, or ESPIRiT maps from the gridded
+//! k-space and CG-SENSE / l1-wavelet FISTA on `A = NUFFT · maps`. A `nufft` stage on Cartesian
+//! data is an error, and so is non-Cartesian data without one.
+
+mod non_cartesian;
 
 use accord_ismrmrd::Acquisition;
 use accord_ismrmrd::xml::IsmrmrdHeader;
@@ -20,6 +28,7 @@ use crate::error::{ReconError, Result};
 use crate::grappa::{GrappaOptions, grappa};
 use crate::kspace::{AssemblyOptions, Calibration, CoilKspace, assemble};
 use crate::linop::{Daubechies, FiniteDifference, LinOp, SenseOp, SenseSampling, WaveletOp};
+use crate::noncart::trajectory_evidence;
 use crate::oversampling::{crop_axis_centre, crop_readout, remove_oversampling_kspace};
 use crate::prewhiten::{BandwidthScaling, Prewhitener};
 use crate::provenance::StageRecord;
@@ -92,6 +101,34 @@ pub fn run<B: Backend>(
     be: &B,
     progress: Progress<'_>,
 ) -> Result<ReconOutput> {
+    let has_nufft = cfg.stages.iter().any(|s| matches!(s, Stage::Nufft { .. }));
+    let encoding = AssemblyOptions::default().encoding;
+    match (
+        trajectory_evidence(header, acquisitions, encoding),
+        has_nufft,
+    ) {
+        (Some(evidence), true) => {
+            return non_cartesian::run(cfg, header, acquisitions, be, &evidence, progress);
+        }
+        (Some(evidence), false) => {
+            let what = format!(
+                "the data are non-Cartesian ({}); the configuration has no 'nufft' stage: add \
+                 one ([[stage]] kind = \"nufft\") to reconstruct them",
+                evidence.what
+            );
+            return Err(match evidence.acquisition {
+                Some(i) => ReconError::acquisition(i, what),
+                None => ReconError::data(what),
+            });
+        }
+        (None, true) => {
+            return Err(ReconError::stage(
+                "nufft",
+                "the data are Cartesian (no trajectory); remove the nufft stage",
+            ));
+        }
+        (None, false) => {}
+    }
     let mut records = Vec::new();
     let mut ks = assemble(header, acquisitions, &AssemblyOptions::default())?;
     records.push(StageRecord {
@@ -473,7 +510,7 @@ fn bart_scale(magnitudes: &mut [f32]) -> f32 {
     if s > 0.0 { 1.0 / s } else { 1.0 }
 }
 
-/// SENSE or CS of one volume; returns the image `[(z,) y, x]` and a record line.
+/// SENSE or CS of one Cartesian volume; returns the image `[(z,) y, x]` and a record line.
 fn solve<B: Backend>(
     be: &B,
     k: &B::Buf,
@@ -494,6 +531,18 @@ fn solve<B: Backend>(
         &maps.shape,
         SenseSampling::Mask(weights),
     )?;
+    solve_with(be, &op, k, grid, solver)
+}
+
+/// SENSE or CS with the encoding operator `op` (image `grid` → data like `k`), with BART's
+/// data scaling; returns the image and a record line.
+fn solve_with<B: Backend, A: LinOp<B>>(
+    be: &B,
+    op: &A,
+    k: &B::Buf,
+    grid: &[usize],
+    solver: &Stage,
+) -> Result<(B::Buf, String)> {
     let n: usize = grid.iter().product();
     // Scale the data like BART.
     let mut x0 = be.zeros(n);
@@ -512,7 +561,7 @@ fn solve<B: Backend>(
         } => {
             let r = cg(
                 be,
-                &op,
+                op,
                 &y,
                 *lambda as f32,
                 &mut x,
@@ -541,7 +590,7 @@ fn solve<B: Backend>(
                     let prox = L1Transform::with_mask(be, w, *lambda as f32, &detail)?;
                     let r = fista(
                         be,
-                        &op,
+                        op,
                         &y,
                         &prox,
                         &mut x,
@@ -563,7 +612,7 @@ fn solve<B: Backend>(
                             let g = FiniteDifference::new(be, grid, &axes)?;
                             admm(
                                 be,
-                                &op,
+                                op,
                                 &g,
                                 &prox,
                                 &y,
@@ -584,7 +633,7 @@ fn solve<B: Backend>(
                             )?;
                             admm(
                                 be,
-                                &op,
+                                op,
                                 &g,
                                 &prox,
                                 &y,
