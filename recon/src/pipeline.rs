@@ -29,7 +29,7 @@ use crate::grappa::{GrappaOptions, grappa};
 use crate::kspace::{AssemblyOptions, Calibration, CoilKspace, assemble};
 use crate::linop::{Daubechies, FiniteDifference, LinOp, SenseOp, SenseSampling, WaveletOp};
 use crate::noncart::trajectory_evidence;
-use crate::oversampling::{crop_axis_centre, crop_readout, remove_oversampling_kspace};
+use crate::oversampling::{crop_axis_centre, remove_oversampling_kspace};
 use crate::prewhiten::{BandwidthScaling, Prewhitener};
 use crate::provenance::StageRecord;
 use crate::solve::{AdmmOptions, CgOptions, FistaOptions, L1, L1Transform, admm, cg, fista};
@@ -607,22 +607,14 @@ fn solve_with<B: Backend, A: LinOp<B>>(
                 }
                 (Regulariser::Tv, _) | (Regulariser::Wavelet, CsAlgorithm::Admm) => {
                     let prox = L1::new(*lambda as f32);
+                    let opts = AdmmOptions {
+                        max_iter: *iterations,
+                        ..AdmmOptions::default()
+                    };
                     let r = match regulariser {
                         Regulariser::Tv => {
                             let g = FiniteDifference::new(be, grid, &axes)?;
-                            admm(
-                                be,
-                                op,
-                                &g,
-                                &prox,
-                                &y,
-                                &mut x,
-                                &AdmmOptions {
-                                    max_iter: *iterations,
-                                    ..AdmmOptions::default()
-                                },
-                                None,
-                            )?
+                            admm(be, op, &g, &prox, &y, &mut x, &opts, None)?
                         }
                         Regulariser::Wavelet => {
                             let g = WaveletOp::with_wavelet(
@@ -631,19 +623,7 @@ fn solve_with<B: Backend, A: LinOp<B>>(
                                 WAVELET_LEVELS,
                                 Daubechies::Db2,
                             )?;
-                            admm(
-                                be,
-                                op,
-                                &g,
-                                &prox,
-                                &y,
-                                &mut x,
-                                &AdmmOptions {
-                                    max_iter: *iterations,
-                                    ..AdmmOptions::default()
-                                },
-                                None,
-                            )?
+                            admm(be, op, &g, &prox, &y, &mut x, &opts, None)?
                         }
                     };
                     format!(
@@ -709,35 +689,13 @@ fn coil_images_combined<B: Backend>(
         ));
     }
     progress("coil images", 0, 1);
-    let mut buf = be.upload(&ks.data);
-    let shape = ks.shape();
-    let d = shape.len();
-    let (ax_z, ax_y, ax_x) = (d - 3, d - 2, d - 1);
-    be.fft(&mut buf, &shape, &[ax_x], FftDirection::Inverse);
-    let [rx, ry, rz] = ks.geometry.recon_matrix;
-    let (mut buf, shape) = crop_readout(be, &buf, &shape, rx.min(shape[ax_x]))?;
-    be.fft(&mut buf, &shape, &[ax_z, ax_y], FftDirection::Inverse);
-    let (buf, shape) = crop_axis_centre(be, &buf, &shape, ax_y, ry.min(shape[ax_y]))?;
-    let (buf, mut shape) = crop_axis_centre(be, &buf, &shape, ax_z, rz.min(shape[ax_z]))?;
-    let magnitude = be.rss(&buf, ks.n_coils);
+    let img = crate::rss::rss_from_kspace(ks, be, false)?;
     progress("coil images", 1, 1);
-    shape.remove(0);
-    let mut axes: Vec<String> = ks
-        .counter_axes
-        .iter()
-        .map(|a| a.counter.name().to_string())
-        .collect();
-    axes.extend(["z", "y", "x"].map(String::from));
-    if ks.matrix[0] == 1 {
-        let z = shape.len() - 3;
-        shape.remove(z);
-        axes.retain(|a| a != "z");
-    }
     Ok(ReconOutput {
         complex: None,
-        magnitude,
-        shape,
-        axes,
+        magnitude: img.data,
+        shape: img.shape,
+        axes: img.axes.iter().map(|a| a.to_string()).collect(),
         stages: Vec::new(),
         geometry: ImageGeometry::default(),
     })
