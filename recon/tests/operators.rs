@@ -501,3 +501,16 @@ fn tv_admm_beats_zero_filling() {
         "no convergence: {changes:?}"
     );
 }
+
+#[test]
+fn wavelet_bands_stop_at_the_minimum_band() {
+    use accord_recon::linop::{Daubechies, WaveletOp};
+    let w = WaveletOp::with_wavelet(&[32, 64, 64], &[0, 1, 2], 4, Daubechies::Db2)
+        .unwrap()
+        .with_min_band(16);
+    assert_eq!(w.levels(), &[1, 2, 2]);
+    let w = WaveletOp::with_wavelet(&[192, 192], &[0, 1], 4, Daubechies::Db2)
+        .unwrap()
+        .with_min_band(16);
+    assert_eq!(w.levels(), &[3, 3]);
+}

@@ -133,6 +133,18 @@ impl WaveletOp {
         })
     }
 
+    /// Stops decomposing an axis before its bands would get shorter than `min_band` samples
+    /// (BART's wavelet regulariser stops at 16).
+    pub fn with_min_band(mut self, min_band: usize) -> Self {
+        for (l, &a) in self.levels.iter_mut().zip(&self.axes) {
+            let n = self.shape[a];
+            while *l > 0 && (n >> *l) < min_band {
+                *l -= 1;
+            }
+        }
+        self
+    }
+
     /// The levels applied along each axis of `axes` (0 where the size allows none).
     pub fn levels(&self) -> &[usize] {
         &self.levels
