@@ -28,7 +28,7 @@
 use rayon::prelude::*;
 
 use super::{
-    CoilMaps, EigenWork, PhaseReference, dominant_eigen, gram_of_rows, inverse_fft_spatial,
+    CoilMaps, PhaseReference, dominant_per_pixel, gram_of_rows, inverse_fft_spatial,
     normalise_phase, pixel_major_to_coil_major, split_shape,
 };
 use crate::backend::{Backend, C32, C64};
@@ -265,38 +265,7 @@ pub fn espirit_from_calibration<B: Backend>(
     let grids = inverse_fft_spatial(be, &grids, pairs.len(), gdims, (npix as f32).sqrt());
 
     // 4. Per-pixel dominant eigenvector, crop.
-    let mut maps = vec![C32::new(0.0, 0.0); npix * nc];
-    let mut eigenvalues = vec![0.0f32; npix];
-    maps.par_chunks_mut(nc)
-        .zip(eigenvalues.par_iter_mut())
-        .enumerate()
-        .for_each_init(
-            || {
-                (
-                    vec![C64::new(0.0, 0.0); nc * nc],
-                    vec![C64::new(0.0, 0.0); nc],
-                    EigenWork::default(),
-                )
-            },
-            |(g, v, work), (i, (px, ev))| {
-                for (k, &(c, d)) in pairs.iter().enumerate() {
-                    let x = grids[k * npix + i];
-                    let x = C64::new(f64::from(x.re), f64::from(x.im));
-                    g[c * nc + d] = x;
-                    g[d * nc + c] = x.conj();
-                }
-                for c in 0..nc {
-                    g[c * nc + c].im = 0.0;
-                }
-                let lambda = dominant_eigen(g, nc, v, work) as f32;
-                *ev = lambda;
-                if lambda > opts.crop {
-                    for (m, x) in px.iter_mut().zip(v.iter()) {
-                        *m = C32::new(x.re as f32, x.im as f32);
-                    }
-                }
-            },
-        );
+    let (mut maps, eigenvalues) = dominant_per_pixel(&grids, &pairs, nc, npix, opts.crop);
     normalise_phase(&mut maps, nc, opts.phase)?;
     Ok(CoilMaps {
         maps: be.upload(&pixel_major_to_coil_major(&maps, nc)),

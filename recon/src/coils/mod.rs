@@ -254,6 +254,52 @@ pub(crate) fn normalise_phase(
     Ok(())
 }
 
+/// Per pixel, the dominant eigenvector of the Hermitian coil × coil matrix whose upper
+/// triangle `(c, d)` in `pairs` is held as full-grid planes (`planes[k * npix + i]`): pixel-major
+/// maps `[pixel, coil]` and the eigenvalues. Pixels whose eigenvalue is not above `crop` get a
+/// zero map (ESPIRiT); `f32::NEG_INFINITY` keeps every pixel (Walsh).
+pub(crate) fn dominant_per_pixel(
+    planes: &[C32],
+    pairs: &[(usize, usize)],
+    nc: usize,
+    npix: usize,
+    crop: f32,
+) -> (Vec<C32>, Vec<f32>) {
+    let mut maps = vec![C32::new(0.0, 0.0); npix * nc];
+    let mut eigenvalues = vec![0.0f32; npix];
+    maps.par_chunks_mut(nc)
+        .zip(eigenvalues.par_iter_mut())
+        .enumerate()
+        .for_each_init(
+            || {
+                (
+                    vec![C64::new(0.0, 0.0); nc * nc],
+                    vec![C64::new(0.0, 0.0); nc],
+                    EigenWork::default(),
+                )
+            },
+            |(g, v, work), (i, (px, ev))| {
+                for (k, &(c, d)) in pairs.iter().enumerate() {
+                    let x = planes[k * npix + i];
+                    let x = C64::new(f64::from(x.re), f64::from(x.im));
+                    g[c * nc + d] = x;
+                    g[d * nc + c] = x.conj();
+                }
+                for c in 0..nc {
+                    g[c * nc + c].im = 0.0;
+                }
+                let lambda = dominant_eigen(g, nc, v, work) as f32;
+                *ev = lambda;
+                if lambda > crop {
+                    for (m, x) in px.iter_mut().zip(v.iter()) {
+                        *m = C32::new(x.re as f32, x.im as f32);
+                    }
+                }
+            },
+        );
+    (maps, eigenvalues)
+}
+
 /// Transposes pixel-major `[pixel, coil]` values to coil-major `[coil, pixel]`.
 pub(crate) fn pixel_major_to_coil_major(px: &[C32], nc: usize) -> Vec<C32> {
     let npix = px.len() / nc;

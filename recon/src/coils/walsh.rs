@@ -17,8 +17,8 @@
 use rayon::prelude::*;
 
 use super::{
-    CoilMaps, EigenWork, PhaseReference, coil_major_to_pixel_major, dominant_eigen,
-    inverse_fft_spatial, normalise_phase, pixel_major_to_coil_major, split_shape,
+    CoilMaps, PhaseReference, coil_major_to_pixel_major, dominant_per_pixel, inverse_fft_spatial,
+    normalise_phase, pixel_major_to_coil_major, split_shape,
 };
 use crate::backend::{Backend, C32, C64};
 use crate::conventions::crop_start;
@@ -166,35 +166,7 @@ pub fn walsh<B: Backend>(
                 box_sum(plane, dims, axis, opts.window);
             }
         });
-    let mut maps = vec![C32::new(0.0, 0.0); npix * nc];
-    let mut eigenvalues = vec![0.0f32; npix];
-    maps.par_chunks_mut(nc)
-        .zip(eigenvalues.par_iter_mut())
-        .enumerate()
-        .for_each_init(
-            || {
-                (
-                    vec![C64::new(0.0, 0.0); nc * nc],
-                    vec![C64::new(0.0, 0.0); nc],
-                    EigenWork::default(),
-                )
-            },
-            |(g, v, work), (i, (m, ev))| {
-                for (k, &(c, d)) in pairs.iter().enumerate() {
-                    let x = cov[k * npix + i];
-                    let x = C64::new(f64::from(x.re), f64::from(x.im));
-                    g[c * nc + d] = x;
-                    g[d * nc + c] = x.conj();
-                }
-                for c in 0..nc {
-                    g[c * nc + c].im = 0.0;
-                }
-                *ev = dominant_eigen(g, nc, v, work) as f32;
-                for (mc, x) in m.iter_mut().zip(v.iter()) {
-                    *mc = C32::new(x.re as f32, x.im as f32);
-                }
-            },
-        );
+    let (mut maps, eigenvalues) = dominant_per_pixel(&cov, &pairs, nc, npix, f32::NEG_INFINITY);
     normalise_phase(&mut maps, nc, opts.phase)?;
     let mut out_shape = vec![nc];
     out_shape.extend_from_slice(&shape[1..]);
