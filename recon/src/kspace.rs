@@ -298,9 +298,52 @@ const SKIPPED_FLAGS: [AcquisitionFlag; 8] = [
     AcquisitionFlag::IsPhaseStabilization,
 ];
 
+/// The encoding `index` of the header, or an error naming how many there are.
+pub(crate) fn encoding_of(
+    header: &IsmrmrdHeader,
+    index: usize,
+) -> Result<&accord_ismrmrd::xml::Encoding> {
+    header.encoding.get(index).ok_or_else(|| {
+        ReconError::config(
+            "encoding",
+            format!(
+                "encoding {index} requested, the header has {}",
+                header.encoding.len()
+            ),
+        )
+    })
+}
+
+/// Checks that readout `index` has as many active channels as the first readout (recorded in
+/// `seen` as `(channels, index)`) and more than zero; returns the channel count.
+pub(crate) fn check_channels(
+    seen: &mut Option<(usize, u64)>,
+    h: &AcquisitionHeader,
+    index: u64,
+) -> Result<usize> {
+    let nc = usize::from(h.active_channels);
+    match *seen {
+        None => *seen = Some((nc, index)),
+        Some((prev, first)) if prev != nc => {
+            return Err(ReconError::acquisition(
+                index,
+                format!(
+                    "active_channels changed from {prev} (acquisition {first}) to {nc}; \
+                     the channel count must not change within a file"
+                ),
+            ));
+        }
+        _ => {}
+    }
+    if nc == 0 {
+        return Err(ReconError::acquisition(index, "active_channels is 0"));
+    }
+    Ok(nc)
+}
+
 /// What a readout is used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(crate) enum Role {
     Noise,
     Calibration,
     CalibrationAndImaging,
@@ -308,7 +351,8 @@ enum Role {
     Skip,
 }
 
-fn role(h: &AcquisitionHeader, encoding: usize) -> Role {
+/// The role of a readout of encoding space `encoding`.
+pub(crate) fn role(h: &AcquisitionHeader, encoding: usize) -> Role {
     if h.is_noise() {
         return Role::Noise;
     }
@@ -421,16 +465,7 @@ pub fn assemble(
     acquisitions: &[Acquisition],
     options: &AssemblyOptions,
 ) -> Result<CoilKspace> {
-    let enc = header.encoding.get(options.encoding).ok_or_else(|| {
-        ReconError::config(
-            "encoding",
-            format!(
-                "encoding {} requested, the header has {}",
-                options.encoding,
-                header.encoding.len()
-            ),
-        )
-    })?;
+    let enc = encoding_of(header, options.encoding)?;
     match &enc.trajectory {
         Trajectory::Cartesian | Trajectory::Epi => {}
         other => {
@@ -483,23 +518,7 @@ pub fn assemble(
         }
         acq.check()
             .map_err(|(field, what)| ReconError::acquisition(index, format!("{field}: {what}")))?;
-        let nc = usize::from(h.active_channels);
-        match n_coils {
-            None => n_coils = Some((nc, index)),
-            Some((prev, first)) if prev != nc => {
-                return Err(ReconError::acquisition(
-                    index,
-                    format!(
-                        "active_channels changed from {prev} (acquisition {first}) to {nc}; \
-                         the channel count must not change within a file"
-                    ),
-                ));
-            }
-            _ => {}
-        }
-        if nc == 0 {
-            return Err(ReconError::acquisition(index, "active_channels is 0"));
-        }
+        check_channels(&mut n_coils, h, index)?;
         check_finite(index, acq, usize::from(h.number_of_samples))?;
         if r != Role::Noise {
             for (k, c) in COUNTER_ORDER.iter().enumerate() {

@@ -24,29 +24,16 @@
 //! `kz` of 2-D data) are ignored.
 
 use accord_ismrmrd::xml::{IsmrmrdHeader, Trajectory};
-use accord_ismrmrd::{Acquisition, AcquisitionFlag, AcquisitionHeader};
+use accord_ismrmrd::{Acquisition, AcquisitionHeader};
 
 use crate::backend::{Backend, C32};
 use crate::combine;
 use crate::error::{ReconError, Result};
-use crate::kspace::NoiseData;
+use crate::kspace::{NoiseData, Role, check_channels, encoding_of, role};
 use crate::linop::{LinOp, numel};
 use crate::nufft::{Nufft, NufftOptions, pipe_menon_dcf, ramp_dcf};
 use crate::rss::MagnitudeImages;
 use crate::solve::{CgOptions, cg, max_eig};
-
-/// Readouts that carry no imaging data for the reconstruction.
-const SKIPPED_FLAGS: [AcquisitionFlag; 9] = [
-    AcquisitionFlag::IsNavigationData,
-    AcquisitionFlag::IsPhasecorrData,
-    AcquisitionFlag::IsHpfeedbackData,
-    AcquisitionFlag::IsDummyscanData,
-    AcquisitionFlag::IsRtfeedbackData,
-    AcquisitionFlag::IsSurfacecoilcorrectionscanData,
-    AcquisitionFlag::IsPhaseStabilizationReference,
-    AcquisitionFlag::IsPhaseStabilization,
-    AcquisitionFlag::IsParallelCalibration,
-];
 
 /// Relative tolerance on the range checks of the trajectory units.
 const RANGE_TOL: f32 = 1e-3;
@@ -129,10 +116,13 @@ impl NonCartesian {
     }
 }
 
+/// Noise, calibration-only, navigator-like readouts and other encoding spaces carry no image
+/// samples for the non-Cartesian path.
 fn skipped(h: &AcquisitionHeader, encoding: usize) -> bool {
-    h.is_noise()
-        || usize::from(h.encoding_space_ref) != encoding
-        || SKIPPED_FLAGS.iter().any(|&f| h.is_flag_set(f))
+    matches!(
+        role(h, encoding),
+        Role::Noise | Role::Skip | Role::Calibration
+    )
 }
 
 /// The units named by the header's `traj_units` parameter, if any.
@@ -172,16 +162,7 @@ pub fn read_noncartesian(
     acquisitions: &[Acquisition],
     options: &NonCartOptions,
 ) -> Result<NonCartesian> {
-    let enc = header.encoding.get(options.encoding).ok_or_else(|| {
-        ReconError::config(
-            "encoding",
-            format!(
-                "encoding {} requested, the header has {}",
-                options.encoding,
-                header.encoding.len()
-            ),
-        )
-    })?;
+    let enc = encoding_of(header, options.encoding)?;
     let rm = &enc.recon_space.matrix_size;
     let recon = [usize::from(rm.x), usize::from(rm.y), usize::from(rm.z)];
     if recon.contains(&0) {
@@ -208,25 +189,9 @@ pub fn read_noncartesian(
         dwell_us.get_or_insert(h.sample_time_us);
         acq.check()
             .map_err(|(field, what)| ReconError::acquisition(index, format!("{field}: {what}")))?;
-        let nc = usize::from(h.active_channels);
-        match n_coils {
-            None => {
-                if nc == 0 {
-                    return Err(ReconError::acquisition(index, "active_channels is 0"));
-                }
-                n_coils = Some((nc, index));
-                per_coil = vec![Vec::new(); nc];
-            }
-            Some((prev, first)) if prev != nc => {
-                return Err(ReconError::acquisition(
-                    index,
-                    format!(
-                        "active_channels changed from {prev} (acquisition {first}) to {nc}; \
-                         the channel count must not change within a file"
-                    ),
-                ));
-            }
-            _ => {}
+        let nc = check_channels(&mut n_coils, h, index)?;
+        if per_coil.is_empty() {
+            per_coil = vec![Vec::new(); nc];
         }
         let c = &h.idx;
         let here = [c.slice, c.contrast, c.repetition, c.set, c.phase];
