@@ -101,10 +101,8 @@ where
     let mut tmp_m = be.zeros(m);
     let mut work = Cg::new(be, n);
     g.forward(be, x, &mut z);
-    let mut history = Vec::with_capacity(opts.max_iter);
-    let mut converged = false;
-    let mut iterations = 0;
-    while iterations < opts.max_iter {
+    let mut report = SolveReport::with_capacity(opts.max_iter);
+    while report.iterations < opts.max_iter {
         // rhs = Aᴴy + ρ Gᴴ(z − u).
         be.copy(&mut tmp_m, &z);
         be.axpy(&mut tmp_m, C32::new(-1.0, 0.0), &u);
@@ -127,26 +125,10 @@ where
         prox.prox(be, &mut z, 1.0 / rho);
         be.axpy(&mut u, C32::new(1.0, 0.0), &gx);
         be.axpy(&mut u, C32::new(-1.0, 0.0), &z);
-        iterations += 1;
         let change = rel_change(be, x, &x_prev, &mut tmp_n);
-        if !change.is_finite() {
-            return Err(ReconError::numerical(
-                "admm",
-                format!("non-finite iterate at iteration {iterations}"),
-            ));
-        }
-        history.push(change);
-        if let Some(cb) = callback.as_mut() {
-            cb(iterations, change);
-        }
-        if change < opts.tol {
-            converged = true;
+        if report.record("admm", change, opts.tol, &mut callback)? {
             break;
         }
     }
-    Ok(SolveReport {
-        iterations,
-        history,
-        converged,
-    })
+    Ok(report)
 }

@@ -74,10 +74,8 @@ pub fn fista<B: Backend, A: LinOp<B> + ?Sized, P: Prox<B> + ?Sized>(
     let mut x_prev = be.zeros(n);
     let mut g = be.zeros(n);
     let mut t = 1.0f64;
-    let mut history = Vec::with_capacity(opts.max_iter);
-    let mut converged = false;
-    let mut iterations = 0;
-    while iterations < opts.max_iter {
+    let mut report = SolveReport::with_capacity(opts.max_iter);
+    while report.iterations < opts.max_iter {
         // g = Aᴴ(A z − y) = AᴴA z − Aᴴy.
         op.normal(be, &z, &mut g);
         be.axpy(&mut g, C32::new(-1.0, 0.0), &aty);
@@ -92,26 +90,10 @@ pub fn fista<B: Backend, A: LinOp<B> + ?Sized, P: Prox<B> + ?Sized>(
         be.copy(&mut z, &x_prev);
         be.xpay(&mut z, C32::new(-beta, 0.0), x);
         be.axpy(&mut z, C32::new(beta, 0.0), x);
-        iterations += 1;
         let change = rel_change(be, x, &x_prev, &mut g);
-        if !change.is_finite() {
-            return Err(ReconError::numerical(
-                "fista",
-                format!("non-finite iterate at iteration {iterations}"),
-            ));
-        }
-        history.push(change);
-        if let Some(cb) = callback.as_mut() {
-            cb(iterations, change);
-        }
-        if change < opts.tol {
-            converged = true;
+        if report.record("fista", change, opts.tol, &mut callback)? {
             break;
         }
     }
-    Ok(SolveReport {
-        iterations,
-        history,
-        converged,
-    })
+    Ok(report)
 }

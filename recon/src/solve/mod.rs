@@ -48,6 +48,42 @@ pub struct SolveReport {
     pub converged: bool,
 }
 
+impl SolveReport {
+    /// An empty report with room for `max_iter` entries.
+    pub(crate) fn with_capacity(max_iter: usize) -> Self {
+        SolveReport {
+            iterations: 0,
+            history: Vec::with_capacity(max_iter),
+            converged: false,
+        }
+    }
+
+    /// Records one more iteration of `solver` with relative change `change`: errors on a
+    /// non-finite iterate, reports to `callback`, and returns whether `tol` is reached (then
+    /// marks the report converged).
+    pub(crate) fn record(
+        &mut self,
+        solver: &'static str,
+        change: f64,
+        tol: f64,
+        callback: &mut Option<Callback<'_>>,
+    ) -> Result<bool> {
+        self.iterations += 1;
+        if !change.is_finite() {
+            return Err(ReconError::numerical(
+                solver,
+                format!("non-finite iterate at iteration {}", self.iterations),
+            ));
+        }
+        self.history.push(change);
+        if let Some(cb) = callback.as_mut() {
+            cb(self.iterations, change);
+        }
+        self.converged = change < tol;
+        Ok(self.converged)
+    }
+}
+
 /// Checks that `buf` holds `n` elements (`what` names it in the error).
 pub(crate) fn check_len<B: Backend>(
     be: &B,
