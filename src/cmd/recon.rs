@@ -4,10 +4,11 @@
 //! (float32 magnitude, complex64 with `--complex`), `.nii` / `.nii.gz` (NIfTI-1 with the
 //! scanner geometry) or `.h5` (ISMRMRD images); a JSON provenance sidecar goes beside it.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use accord_ismrmrd::{IsmrmrdFile, IsmrmrdWriter};
+use accord_phantoms::output::write_atomic;
 use accord_recon::config::{CombineMethod, ReconConfig, Stage};
 use accord_recon::io::nifti::{self, NiftiData, NiftiGeometry};
 use accord_recon::io::npy;
@@ -92,33 +93,6 @@ fn sidecar_path(output: &Path) -> PathBuf {
         })
         .unwrap_or(name);
     output.with_file_name(format!("{stem}.json"))
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory; refuses to replace
-/// an existing file unless `force`.
-fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<(), Error> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let ctx = |e: std::io::Error| format!("{}: {e}", path.display());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(ctx)?;
-    tmp.write_all(bytes).map_err(ctx)?;
-    // tempfile creates 0600; outputs are ordinary files (rw-r--r--).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(ctx)?;
-    }
-    tmp.as_file().sync_all().map_err(ctx)?;
-    if force {
-        tmp.persist(path).map_err(|e| ctx(e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| ctx(e.error))?;
-    }
-    Ok(())
 }
 
 fn sha256_file(path: &Path) -> Result<String, Error> {
