@@ -186,7 +186,7 @@ pub fn run(args: &ReconArgs) -> Result<(), Error> {
 
     let mut prov = Provenance::new(
         &cfg,
-        &be_name(device),
+        &device.to_string(),
         &raw.display().to_string(),
         &sha256_file(raw)?,
     );
@@ -242,10 +242,6 @@ pub fn run(args: &ReconArgs) -> Result<(), Error> {
         );
     }
     Ok(())
-}
-
-fn be_name(device: Device) -> String {
-    device.to_string()
 }
 
 fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
