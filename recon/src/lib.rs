@@ -46,6 +46,7 @@ pub mod pipeline;
 pub mod prewhiten;
 pub mod provenance;
 pub mod rss;
+pub mod scaling;
 pub mod solve;
 
 pub use backend::{Backend, C32, CpuBackend, Device, FftDirection};

@@ -27,12 +27,17 @@ use crate::config::{
 use crate::error::{ReconError, Result};
 use crate::grappa::{GrappaOptions, grappa};
 use crate::kspace::{AssemblyOptions, Calibration, CoilKspace, assemble};
-use crate::linop::{Daubechies, FiniteDifference, LinOp, SenseOp, SenseSampling, WaveletOp};
+use crate::linop::wavelet_frame::DEFAULT_MIN_BAND;
+use crate::linop::{
+    Daubechies, FiniteDifference, LinOp, SenseOp, SenseSampling, SymmetricWavelet, WaveletOp,
+    WaveletThreshold,
+};
 use crate::noncart::trajectory_evidence;
 use crate::oversampling::{crop_axis_centre, remove_oversampling_kspace};
 use crate::prewhiten::{BandwidthScaling, Prewhitener};
 use crate::provenance::StageRecord;
-use crate::solve::{AdmmOptions, CgOptions, FistaOptions, L1, L1Transform, admm, cg, fista};
+use crate::scaling::{cartesian_calibration_scale, scale_from_magnitudes};
+use crate::solve::{AdmmOptions, CgOptions, FistaOptions, L1, admm, cg, fista};
 
 /// Reconstructed images with their layout and the record of the run.
 #[derive(Debug, Clone, PartialEq)]
@@ -489,27 +494,6 @@ fn estimate_maps<B: Backend>(
     }
 }
 
-/// BART's automatic data scaling (`pics`): 1 / (90th percentile of |Aᴴy|, or its maximum when
-/// the top decile is spread out), so that the regularisation weights mean the same as BART's.
-fn bart_scale(magnitudes: &mut [f32]) -> f32 {
-    if magnitudes.is_empty() {
-        return 1.0;
-    }
-    magnitudes.sort_by(f32::total_cmp);
-    let n = magnitudes.len();
-    let (p50, p90, max) = (
-        magnitudes[n / 2],
-        magnitudes[(n * 9) / 10],
-        magnitudes[n - 1],
-    );
-    let s = if (max - p90) < 2.0 * (p90 - p50) {
-        p90
-    } else {
-        max
-    };
-    if s > 0.0 { 1.0 / s } else { 1.0 }
-}
-
 /// SENSE or CS of one Cartesian volume; returns the image `[(z,) y, x]` and a record line.
 fn solve<B: Backend>(
     be: &B,
@@ -531,24 +515,35 @@ fn solve<B: Backend>(
         &maps.shape,
         SenseSampling::Mask(weights),
     )?;
-    solve_with(be, &op, k, grid, solver)
+    let dims = match *grid {
+        [ny, nx] => [1, ny, nx],
+        [nz, ny, nx] => [nz, ny, nx],
+        _ => return Err(ReconError::shape("pipeline", format!("grid {grid:?}"))),
+    };
+    let s = cartesian_calibration_scale(be, &be.download(k), cshape[0], dims, mask);
+    solve_with(be, &op, k, grid, solver, 1.0 / s)
 }
 
-/// SENSE or CS with the encoding operator `op` (image `grid` → data like `k`), with BART's
-/// data scaling; returns the image and a record line.
-fn solve_with<B: Backend, A: LinOp<B>>(
+/// BART's data scale for non-Cartesian data: from the magnitudes of the adjoint image.
+pub(crate) fn adjoint_scale<B: Backend, A: LinOp<B>>(be: &B, op: &A, k: &B::Buf) -> f32 {
+    let mut x0 = be.zeros(crate::linop::numel(op.ishape()));
+    op.adjoint(be, k, &mut x0);
+    let mut mags: Vec<f32> = be.download(&x0).iter().map(|c| c.norm()).collect();
+    scale_from_magnitudes(&mut mags)
+}
+
+/// SENSE or CS with the encoding operator `op` (image `grid` → data like `k`) on the data
+/// multiplied by `scale` (BART's automatic scaling, [`crate::scaling`]); returns the image
+/// (scaled back) and a record line.
+pub(crate) fn solve_with<B: Backend, A: LinOp<B>>(
     be: &B,
     op: &A,
     k: &B::Buf,
     grid: &[usize],
     solver: &Stage,
+    scale: f32,
 ) -> Result<(B::Buf, String)> {
     let n: usize = grid.iter().product();
-    // Scale the data like BART.
-    let mut x0 = be.zeros(n);
-    op.adjoint(be, k, &mut x0);
-    let mut mags: Vec<f32> = be.download(&x0).iter().map(|c| c.norm()).collect();
-    let scale = bart_scale(&mut mags);
     let mut y = be.zeros(be.len(k));
     be.copy(&mut y, k);
     be.scale(&mut y, C32::new(scale, 0.0));
@@ -585,11 +580,10 @@ fn solve_with<B: Backend, A: LinOp<B>>(
             let axes: Vec<usize> = (0..grid.len()).collect();
             match (regulariser, algorithm) {
                 (Regulariser::Wavelet, CsAlgorithm::Fista) => {
-                    let w = WaveletOp::with_wavelet(grid, &axes, WAVELET_LEVELS, Daubechies::Db2)?
-                        .with_min_band(WAVELET_MIN_BAND);
-                    let levels = w.levels().to_vec();
-                    let detail = w.detail_mask();
-                    let prox = L1Transform::with_mask(be, w, *lambda as f32, &detail)?;
+                    let wavelet =
+                        SymmetricWavelet::new(grid, &axes, Daubechies::Db2, DEFAULT_MIN_BAND)?;
+                    let levels = wavelet.levels_per_axis();
+                    let prox = WaveletThreshold::new(wavelet, *lambda as f32)?;
                     let r = fista(
                         be,
                         op,
@@ -603,7 +597,7 @@ fn solve_with<B: Backend, A: LinOp<B>>(
                         None,
                     )?;
                     format!(
-                        "l1-wavelet (db2, levels {levels:?}) FISTA, {} iterations, data scale {scale:.4e}",
+                        "l1-wavelet (db2, symmetric boundaries, levels {levels:?}) FISTA, {} iterations, data scale {scale:.4e}",
                         r.iterations
                     )
                 }
@@ -653,11 +647,10 @@ fn solve_with<B: Backend, A: LinOp<B>>(
     Ok((x, note))
 }
 
-/// Most wavelet levels of the CS regulariser.
+/// Most levels of the periodic wavelet in ADMM's wavelet regulariser (FISTA uses BART's
+/// symmetric-boundary frame, [`SymmetricWavelet`]).
 const WAVELET_LEVELS: usize = 4;
-/// Shortest wavelet band: like BART's `W` regulariser, an axis is not decomposed below 16
-/// samples (a 3-D 32×64×64 volume gets 1, 2, 2 levels; 192² gets 3). Decomposing further
-/// thresholds coarse structure: py_3d_cs CS NRMSE 0.224 with 4 levels everywhere, 0.162 so.
+/// Shortest periodic wavelet band in ADMM: an axis is not decomposed below 16 samples.
 const WAVELET_MIN_BAND: usize = 16;
 
 fn prewhiten<B: Backend>(be: &B, ks: &mut CoilKspace, need: NoiseRequirement) -> Result<String> {

@@ -15,6 +15,7 @@ pub mod sampling;
 pub mod scratch;
 pub mod sense;
 pub mod wavelet;
+pub mod wavelet_frame;
 
 pub use compose::{Compose, Identity, Scaled};
 pub use fft::FftOp;
@@ -23,6 +24,7 @@ pub use sampling::{MaskOp, SamplingOp};
 pub use scratch::Scratch;
 pub use sense::{CoilExpand, SenseOp, SenseSampling};
 pub use wavelet::{Daubechies, WaveletOp};
+pub use wavelet_frame::{SymmetricWavelet, WaveletThreshold};
 
 use crate::backend::{Backend, C32};
 

@@ -18,7 +18,7 @@
 use accord_ismrmrd::Acquisition;
 use accord_ismrmrd::xml::IsmrmrdHeader;
 
-use super::{ImageGeometry, Progress, ReconOutput, estimate_maps, solve_with};
+use super::{ImageGeometry, Progress, ReconOutput, adjoint_scale, estimate_maps, solve_with};
 use crate::backend::{Backend, C32, FftDirection};
 use crate::config::{CombineMethod, DensityCompensation, NoiseRequirement, ReconConfig, Stage};
 use crate::error::{ReconError, Result};
@@ -224,7 +224,8 @@ fn reconstruct<B: Backend>(
     let image: Vec<C32> = match (&plan.solver, maps) {
         (Some(solver), Some(m)) => {
             let op = SenseNufft::new(be, nufft, m.maps)?;
-            let (x, note) = solve_with(be, &op, &y, &grid, solver)?;
+            let s = adjoint_scale(be, &op, &y);
+            let (x, note) = solve_with(be, &op, &y, &grid, solver, 1.0 / s)?;
             records.push(StageRecord {
                 kind: solver.kind().into(),
                 decision: format!("{note}; A = {}", LinOp::<B>::name(&op)),
