@@ -10,6 +10,8 @@ use super::{Backend, C32, C64, FftDirection};
 
 /// Elements per parallel task of the elementwise kernels (below this, one thread).
 const GRAIN: usize = 1 << 14;
+/// Columns gathered per tile by the strided-axis FFT.
+const TILE: usize = 64;
 
 /// FFT plans by (length, inverse).
 type PlanCache = HashMap<(usize, bool), Arc<dyn Fft<f32>>>;
@@ -80,6 +82,45 @@ impl CpuBackend {
         );
     }
 
+    /// FFT along the middle axis of `[outer, n, inner]` blocks, one block per task: tiles of
+    /// [`TILE`] columns are gathered into contiguous lines, transformed and scattered back,
+    /// so no array-sized temporary is needed.
+    fn fft_axis_tiled(&self, x: &mut [C32], n: usize, inner: usize, dir: FftDirection) {
+        let fft = self.plan(n, dir);
+        let scale = 1.0 / (n as f32).sqrt();
+        let half = n / 2;
+        x.par_chunks_mut(n * inner).for_each_init(
+            || {
+                (
+                    vec![C32::new(0.0, 0.0); TILE * n],
+                    vec![C32::new(0.0, 0.0); fft.get_inplace_scratch_len()],
+                )
+            },
+            |(buf, scratch), blk| {
+                for j0 in (0..inner).step_by(TILE) {
+                    let w = TILE.min(inner - j0);
+                    for i in 0..n {
+                        // ifftshift on the way in, fftshift on the way out: sample i sits at
+                        // position (i − n/2) mod n of the transformed line.
+                        let di = (i + n - half) % n;
+                        let row = &blk[i * inner + j0..i * inner + j0 + w];
+                        for (t, &v) in row.iter().enumerate() {
+                            buf[t * n + di] = v;
+                        }
+                    }
+                    fft.process_with_scratch(&mut buf[..w * n], scratch);
+                    for i in 0..n {
+                        let di = (i + n - half) % n;
+                        let row = &mut blk[i * inner + j0..i * inner + j0 + w];
+                        for (t, v) in row.iter_mut().enumerate() {
+                            *v = buf[t * n + di] * scale;
+                        }
+                    }
+                }
+            },
+        );
+    }
+
     /// FFT along one axis of a C-order array.
     fn fft_axis(&self, x: &mut [C32], shape: &[usize], axis: usize, dir: FftDirection) {
         let n = shape[axis];
@@ -91,8 +132,13 @@ impl CpuBackend {
             self.fft_lines(x, n, dir);
             return;
         }
-        // Transpose every [n × inner] block into lines of length n, transform, transpose back.
         let block = n * inner;
+        if x.len() / block >= rayon::current_num_threads() {
+            self.fft_axis_tiled(x, n, inner, dir);
+            return;
+        }
+        // Few blocks (e.g. the first axis of one volume): transpose every [n × inner] block into
+        // lines of length n, transform, transpose back.
         let mut t = vec![C32::new(0.0, 0.0); x.len()];
         {
             let src = &*x;
@@ -257,15 +303,17 @@ impl Backend for CpuBackend {
             "coil shapes differ"
         );
         let nc = coils.len() / n;
+        // Coil by coil over a chunk of pixels: every coil plane is read as one contiguous run.
         out.par_chunks_mut(GRAIN).enumerate().for_each(|(k, o)| {
             let start = k * GRAIN;
-            for (i, v) in o.iter_mut().enumerate() {
-                let p = start + i;
-                let mut acc = C32::new(0.0, 0.0);
-                for c in 0..nc {
-                    acc += maps[c * n + p].conj() * coils[c * n + p];
+            o.fill(C32::new(0.0, 0.0));
+            for c in 0..nc {
+                let at = c * n + start;
+                let m = &maps[at..at + o.len()];
+                let d = &coils[at..at + o.len()];
+                for ((v, m), d) in o.iter_mut().zip(m).zip(d) {
+                    *v += m.conj() * d;
                 }
-                *v = acc;
             }
         });
     }
@@ -279,12 +327,15 @@ impl Backend for CpuBackend {
         let mut out = vec![0f32; n];
         out.par_chunks_mut(GRAIN).enumerate().for_each(|(k, o)| {
             let start = k * GRAIN;
-            for (i, v) in o.iter_mut().enumerate() {
-                let p = start + i;
-                let s: f64 = (0..n_coils)
-                    .map(|c| f64::from(coils[c * n + p].norm_sqr()))
-                    .sum();
-                *v = s.sqrt() as f32;
+            let mut acc = vec![0f64; o.len()];
+            for c in 0..n_coils {
+                let at = c * n + start;
+                for (a, v) in acc.iter_mut().zip(&coils[at..at + o.len()]) {
+                    *a += f64::from(v.norm_sqr());
+                }
+            }
+            for (v, a) in o.iter_mut().zip(&acc) {
+                *v = a.sqrt() as f32;
             }
         });
         out
@@ -424,6 +475,34 @@ mod tests {
         be.fft(&mut z, &shape, &[3, 2, 1, 0], FftDirection::Inverse);
         for (a, b) in z.iter().zip(&x) {
             assert!((a - b).norm() < 1e-4);
+        }
+    }
+
+    #[test]
+    fn strided_axis_fft_matches_the_definition_for_odd_lengths_and_partial_tiles() {
+        let be = CpuBackend::new();
+        // Many blocks (the tiled path) and one block (the transposing path), odd n, inner not
+        // a multiple of the tile.
+        for shape in [[8usize, 7, 33], [1, 9, 35]] {
+            let [outer, n, inner] = shape;
+            let x = signal(outer * n * inner, 5);
+            for (dir, inv) in [
+                (FftDirection::Forward, false),
+                (FftDirection::Inverse, true),
+            ] {
+                let mut y = x.clone();
+                be.fft(&mut y, &shape, &[1], dir);
+                for o in 0..outer {
+                    for j in 0..inner {
+                        let at = |i: usize| (o * n + i) * inner + j;
+                        let line: Vec<C32> = (0..n).map(|i| x[at(i)]).collect();
+                        let want = naive_centred_dft(&line, inv);
+                        for (i, w) in want.iter().enumerate() {
+                            assert!((y[at(i)] - w).norm() < 1e-4, "{shape:?} {dir:?}");
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -68,7 +68,31 @@ pub struct SenseOp<B: Backend> {
     keep: Keep<B>,
     /// Diagonal of `PᴴP` on the coil grid (`None` for full sampling: the identity).
     weights: Option<B::Buf>,
+    /// Axes of the coil grid the normal operator transforms: those along which `PᴴP` varies.
+    /// Along the others `Fᴴ·Fᴴ` cancels (a Cartesian mask that keeps whole readouts needs no
+    /// FFT along the readout in `AᴴA`).
+    normal_axes: Vec<usize>,
     scratch: Scratch<B>,
+}
+
+/// The axes (1-based, as on the coil grid `[coil, ...img]`) along which the weights `w` on the
+/// image grid `img` are not constant.
+fn varying_axes(w: &[f32], img: &[usize]) -> Vec<usize> {
+    (0..img.len())
+        .filter(|&a| {
+            let inner: usize = img[a + 1..].iter().product();
+            let n = img[a];
+            w.chunks_exact(n * inner).any(|block| {
+                (1..n).any(|t| {
+                    block[t * inner..(t + 1) * inner]
+                        .iter()
+                        .zip(&block[..inner])
+                        .any(|(u, v)| u != v)
+                })
+            })
+        })
+        .map(|a| a + 1)
+        .collect()
 }
 
 impl<B: Backend> SenseOp<B> {
@@ -81,8 +105,9 @@ impl<B: Backend> SenseOp<B> {
         let n = numel(img);
         let replicate =
             |w: &[f32]| -> Vec<f32> { (0..nc).flat_map(|_| w.iter().copied()).collect() };
-        let (keep, weights, oshape) = match sampling {
-            SenseSampling::Full => (Keep::Full, None, map_shape.to_vec()),
+        let all_axes: Vec<usize> = (1..map_shape.len()).collect();
+        let (keep, weights, oshape, normal_axes) = match sampling {
+            SenseSampling::Full => (Keep::Full, None, map_shape.to_vec(), Vec::new()),
             SenseSampling::Mask(w) => {
                 if w.len() != n {
                     return Err(ReconError::shape(
@@ -91,10 +116,12 @@ impl<B: Backend> SenseOp<B> {
                     ));
                 }
                 let w2: Vec<f32> = w.iter().map(|v| v * v).collect();
+                let normal_axes = varying_axes(&w2, img);
                 (
                     Keep::Mask(real_buf(be, &replicate(&w))),
                     Some(real_buf(be, &replicate(&w2))),
                     map_shape.to_vec(),
+                    normal_axes,
                 )
             }
             SenseSampling::Indices(idx) => {
@@ -112,6 +139,7 @@ impl<B: Backend> SenseOp<B> {
                     Keep::Indices(be.upload_idx(&full)),
                     Some(real_buf(be, &replicate(&counts))),
                     vec![nc, idx.len()],
+                    varying_axes(&counts, img),
                 )
             }
         };
@@ -119,10 +147,11 @@ impl<B: Backend> SenseOp<B> {
             ishape: img.to_vec(),
             kshape: map_shape.to_vec(),
             oshape,
-            axes: (1..map_shape.len()).collect(),
+            axes: all_axes,
             maps: be.upload(maps),
             keep,
             weights,
+            normal_axes,
             scratch: Scratch::new(),
         })
     }
@@ -200,9 +229,21 @@ impl<B: Backend> LinOp<B> for SenseOp<B> {
                 be.combine_coils(out, &k, &self.maps);
             }
             Some(w) => {
-                self.encode_full(be, x, &mut k);
+                be.expand_coils(&mut k, x, &self.maps);
+                be.fft(
+                    &mut k,
+                    &self.kshape,
+                    &self.normal_axes,
+                    FftDirection::Forward,
+                );
                 be.mul(&mut k, w);
-                self.decode_full(be, &mut k, out);
+                be.fft(
+                    &mut k,
+                    &self.kshape,
+                    &self.normal_axes,
+                    FftDirection::Inverse,
+                );
+                be.combine_coils(out, &k, &self.maps);
             }
         }
         self.scratch.put(k);
