@@ -200,3 +200,74 @@ fn refuses_to_clobber_and_names_bad_input() {
     assert!(!fresh.exists(), "nothing is written on errors");
     assert!(!dir.path().join("y.json").exists());
 }
+
+#[test]
+fn partial_fourier_and_coil_compression_end_to_end() {
+    // Partial-Fourier raw data: sl_full without its first 3/8 of ky lines (96 of 256).
+    let dir = tmp();
+    let src = accord_ismrmrd::IsmrmrdFile::open("tests/data/sl_full.h5").unwrap();
+    let ds = src.dataset("dataset").unwrap();
+    let acqs: Vec<_> = ds
+        .read_all_acquisitions()
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.header.is_noise() || a.header.idx.kspace_encode_step_1 >= 96)
+        .collect();
+    let raw = dir.path().join("pf.h5");
+    let mut w = accord_ismrmrd::IsmrmrdWriter::create(
+        &raw,
+        "dataset",
+        accord_ismrmrd::WriteOptions::default(),
+    )
+    .unwrap();
+    w.write_xml(&ds.xml_text().unwrap()).unwrap();
+    w.append_acquisitions(&acqs).unwrap();
+    w.finish().unwrap();
+
+    let npy = dir.path().join("pf.npy");
+    let out = accord(&[
+        "recon",
+        raw.to_str().unwrap(),
+        "--config",
+        "examples/recon/partial-fourier.toml",
+        "-o",
+        npy.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(npy_shape(&std::fs::read(&npy).unwrap()), "256, 256");
+    let side: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("pf.json")).unwrap())
+            .unwrap();
+    let stages = side["stages"].to_string();
+    assert!(
+        stages.contains("homodyne detection") && stages.contains("ky 96..256 of 256"),
+        "{stages}"
+    );
+
+    // Coil compression before GRAPPA: the record keeps the energy fraction.
+    let npy = dir.path().join("cc.npy");
+    let out = accord(&[
+        "recon",
+        "tests/data/sl_r4.h5",
+        "--config",
+        "examples/recon/grappa-cc.toml",
+        "-o",
+        npy.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        npy_shape(&std::fs::read(&npy).unwrap()),
+        "4, 192, 192",
+        "four interleaved frames"
+    );
+    let side: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("cc.json")).unwrap())
+            .unwrap();
+    let stages = side["stages"].to_string();
+    assert!(
+        stages.contains("8 → 6 virtual coils") && stages.contains("% of the energy kept"),
+        "{stages}"
+    );
+}

@@ -11,6 +11,8 @@
 //!   operators and a power iteration.
 //! - [`coils`]: coil sensitivity maps (ESPIRiT, adaptive Walsh / Inati).
 //! - [`grappa`]: GRAPPA k-space completion from calibration lines.
+//! - [`coil_compress`]: SVD coil compression to fewer virtual coils.
+//! - [`partial_fourier`]: partial-Fourier completion (zero filling, homodyne, POCS).
 //! - [`config`]: the one TOML file that fixes the pipeline for every vendor.
 //! - [`conventions`]: the one definition of FFT centring and scaling, k-space centre, readout
 //!   oversampling removal and output array layouts.
@@ -29,6 +31,7 @@
 //! [`io`]'s).
 
 pub mod backend;
+pub mod coil_compress;
 pub mod coils;
 pub mod combine;
 pub mod config;
@@ -42,6 +45,7 @@ pub mod metrics;
 pub mod noncart;
 pub mod nufft;
 pub mod oversampling;
+pub mod partial_fourier;
 pub mod pipeline;
 pub mod prewhiten;
 pub mod provenance;

@@ -2,9 +2,11 @@
 //! record of what every stage did (for the provenance).
 //!
 //! Cartesian data: [assembly](crate::kspace::assemble) → `prewhiten` → `remove_oversampling` →
-//! per k-space volume (every combination of the counters present): the coil images, combined
-//! by `combine` (RSS by default). Images are cropped to the recon matrix and laid out as
-//! [`crate::conventions`] says: `[<counter axes>, (z), y, x]`.
+//! `coil_compress` ([`crate::coil_compress`], one matrix for the file) → per k-space volume
+//! (every combination of the counters present): `grappa` → `partial_fourier`
+//! ([`crate::partial_fourier`]; refused with `sense`/`cs`) → maps → `sense`/`cs`, or the coil
+//! images, combined by `combine` (RSS by default). Images are cropped to the recon matrix and
+//! laid out as [`crate::conventions`] says: `[<counter axes>, (z), y, x]`.
 //!
 //! Non-Cartesian data (a trajectory in the readouts, or a radial / spiral encoding) need a
 //! `nufft` stage and take the path of [`non_cartesian`]: readouts with their trajectory →
@@ -18,11 +20,13 @@ use accord_ismrmrd::Acquisition;
 use accord_ismrmrd::xml::IsmrmrdHeader;
 
 use crate::backend::{Backend, C32, FftDirection};
+use crate::coil_compress::{CoilCompression, check_virtual_coils};
 use crate::coils::CoilMaps;
 use crate::coils::espirit::{EspiritOptions, espirit};
 use crate::coils::walsh::{WalshOptions, lowres_coil_images, walsh};
 use crate::config::{
-    CombineMethod, CsAlgorithm, MapsMethod, NoiseRequirement, ReconConfig, Regulariser, Stage,
+    CombineMethod, CsAlgorithm, MapsMethod, NoiseRequirement, PartialFourierMethod, ReconConfig,
+    Regulariser, Stage,
 };
 use crate::error::{ReconError, Result};
 use crate::grappa::{GrappaOptions, grappa};
@@ -34,6 +38,7 @@ use crate::linop::{
 };
 use crate::noncart::trajectory_evidence;
 use crate::oversampling::{crop_axis_centre, remove_oversampling_kspace};
+use crate::partial_fourier::{self, AxisExtent, PartialFourierAxes};
 use crate::prewhiten::{BandwidthScaling, Prewhitener};
 use crate::provenance::StageRecord;
 use crate::scaling::{cartesian_calibration_scale, scale_from_magnitudes};
@@ -148,8 +153,15 @@ pub fn run<B: Backend>(
             ks.skipped
         ),
     });
+    // The readout extent as assembled (asymmetric echoes), before anything mixes samples.
+    let readout = cfg
+        .stages
+        .iter()
+        .any(|s| matches!(s, Stage::PartialFourier { .. }))
+        .then(|| partial_fourier::readout_extent(&ks))
+        .flatten();
     let mut plan = Plan::default();
-    for stage in &cfg.stages {
+    for (i, stage) in cfg.stages.iter().enumerate() {
         let decision = match stage {
             Stage::Prewhiten { noise } => prewhiten(be, &mut ks, *noise)?,
             Stage::RemoveOversampling => {
@@ -183,10 +195,44 @@ pub fn run<B: Backend>(
                 plan.solver = Some(stage.clone());
                 "see the per-volume record".into()
             }
-            other => {
+            Stage::CoilCompress { virtual_coils } => {
+                check_virtual_coils(
+                    *virtual_coils,
+                    ks.n_coils,
+                    &format!("stage[{i}].virtual_coils"),
+                )?;
+                let cc = CoilCompression::from_kspace(&ks, *virtual_coils)?;
+                cc.apply_kspace(&mut ks)?;
+                cc.describe()
+            }
+            Stage::PartialFourier { method, iterations } => {
+                if cfg
+                    .stages
+                    .iter()
+                    .any(|s| matches!(s, Stage::Sense { .. } | Stage::Cs { .. }))
+                {
+                    return Err(ReconError::stage(
+                        "partial_fourier",
+                        "SENSE/CS model the unsampled k-space already; remove partial_fourier",
+                    ));
+                }
+                let readout = readout.map(|e| e.rescaled(ks.matrix[2]));
+                plan.partial_fourier = Some(PartialFourierPlan {
+                    method: *method,
+                    iterations: *iterations,
+                    readout,
+                });
+                let what = match method {
+                    PartialFourierMethod::ZeroFill => "zero filling".to_string(),
+                    PartialFourierMethod::Homodyne => "homodyne detection".to_string(),
+                    PartialFourierMethod::Pocs => format!("POCS, {iterations} iterations"),
+                };
+                format!("{what}; the asymmetry found in the per-volume record")
+            }
+            Stage::Nufft { .. } => {
                 return Err(ReconError::stage(
-                    other.kind(),
-                    "this stage is not available in this build yet",
+                    "nufft",
+                    "the data are Cartesian (no trajectory); remove the nufft stage",
                 ));
             }
         };
@@ -196,7 +242,10 @@ pub fn run<B: Backend>(
         });
     }
     let geometry = ImageGeometry::from_acquisitions(ks.geometry.recon_fov_mm, acquisitions);
-    let simple = plan.maps.is_none() && plan.grappa.is_none() && plan.solver.is_none();
+    let simple = plan.maps.is_none()
+        && plan.grappa.is_none()
+        && plan.solver.is_none()
+        && plan.partial_fourier.is_none();
     if simple && ks.sampled_fraction() >= 1.0 {
         let out = coil_images_combined(be, &ks, plan.combine, progress)?;
         return Ok(ReconOutput {
@@ -223,7 +272,17 @@ struct Plan {
     grappa: Option<([usize; 2], f64)>,
     /// SENSE or CS.
     solver: Option<Stage>,
+    /// Partial Fourier.
+    partial_fourier: Option<PartialFourierPlan>,
     combine: CombineMethod,
+}
+
+/// The partial-Fourier stage: method, POCS iterations and the readout extent on the current
+/// `kx` grid.
+struct PartialFourierPlan {
+    method: PartialFourierMethod,
+    iterations: usize,
+    readout: Option<AxisExtent>,
 }
 
 /// The calibration region size: the configured one, else the calibration lines' extent, else
@@ -341,6 +400,19 @@ fn per_volume<B: Backend>(
                 ..GrappaOptions::default()
             };
             k = grappa(be, &k, &cshape, &be.upload(&cdata), &cshape_cal, &opts)?;
+        }
+        if let Some(pf) = &plan.partial_fourier {
+            let axes = PartialFourierAxes::detect(&mask, nz, ny, pf.readout)?;
+            partial_fourier::check_filled(&axes, pf.method, plan.grappa.is_some())?;
+            let (completed, note) =
+                partial_fourier::complete(be, &k, &cshape, &axes, pf.method, pf.iterations)?;
+            k = completed;
+            if v == 0 {
+                records.push(StageRecord {
+                    kind: "partial_fourier".into(),
+                    decision: note,
+                });
+            }
         }
         let maps = match &plan.maps {
             Some((stage, calib)) => Some(estimate_maps(be, &k, &cshape, stage, *calib)?),

@@ -2,7 +2,8 @@
 //! when the configuration has a `nufft` stage.
 //!
 //! Readouts and trajectory ([`read_noncartesian`]) → `prewhiten` (noise readouts, when
-//! configured) → density compensation per the `nufft` stage, then:
+//! configured) → `coil_compress` (SVD of all samples, [`crate::coil_compress`]) → density
+//! compensation per the `nufft` stage, then:
 //! - no `sense`/`cs` stage: the density-compensated adjoint NUFFT of every coil, combined by
 //!   `combine` (RSS by default; BART `nufft -a` + RSS);
 //! - `sensitivities` + `sense`: maps (ESPIRiT by default) from the Cartesian k-space of the
@@ -20,6 +21,7 @@ use accord_ismrmrd::xml::IsmrmrdHeader;
 
 use super::{ImageGeometry, Progress, ReconOutput, adjoint_scale, estimate_maps, solve_with};
 use crate::backend::{Backend, C32, FftDirection};
+use crate::coil_compress::{CoilCompression, check_virtual_coils};
 use crate::config::{CombineMethod, DensityCompensation, NoiseRequirement, ReconConfig, Stage};
 use crate::error::{ReconError, Result};
 use crate::linop::{LinOp, numel};
@@ -79,7 +81,7 @@ pub(super) fn run<B: Backend>(
         solver: None,
         combine: CombineMethod::Rss,
     };
-    for stage in &cfg.stages {
+    for (i, stage) in cfg.stages.iter().enumerate() {
         let decision = match stage {
             Stage::Prewhiten { noise } => prewhiten(be, &mut nc, header, acquisitions, *noise)?,
             Stage::RemoveOversampling => "non-Cartesian: the trajectory is read in cycles per \
@@ -139,10 +141,25 @@ pub(super) fn run<B: Backend>(
                 plan.combine = *method;
                 format!("{method:?}")
             }
-            other => {
+            Stage::CoilCompress { virtual_coils } => {
+                check_virtual_coils(
+                    *virtual_coils,
+                    nc.n_coils,
+                    &format!("stage[{i}].virtual_coils"),
+                )?;
+                let cc = CoilCompression::from_samples(&nc.data, nc.n_coils, *virtual_coils)?;
+                nc.data = cc.apply_host(&nc.data)?;
+                nc.n_coils = cc.n_virtual;
+                cc.describe()
+            }
+            Stage::PartialFourier { .. } => {
                 return Err(ReconError::stage(
-                    other.kind(),
-                    "this stage is not available for non-Cartesian data in this build yet",
+                    "partial_fourier",
+                    format!(
+                        "partial Fourier completes asymmetrically sampled Cartesian k-space; the \
+                         data are non-Cartesian ({}): remove partial_fourier",
+                        evidence.what
+                    ),
                 ));
             }
         };
