@@ -221,6 +221,16 @@ impl Backend for CpuBackend {
         zip_mut(y, x, |y, x| *y *= x);
     }
 
+    fn mul_broadcast(&self, y: &mut Vec<C32>, x: &Vec<C32>) {
+        let n = x.len();
+        assert!(n > 0 && y.len() % n == 0, "broadcast lengths differ");
+        y.par_chunks_mut(n.max(GRAIN / n * n)).for_each(|chunk| {
+            for part in chunk.chunks_exact_mut(n) {
+                part.iter_mut().zip(x).for_each(|(y, x)| *y *= x);
+            }
+        });
+    }
+
     fn mul_conj(&self, y: &mut Vec<C32>, x: &Vec<C32>) {
         zip_mut(y, x, |y, x| *y *= x.conj());
     }
@@ -504,6 +514,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn broadcast_multiplies_every_coil_plane() {
+        let be = CpuBackend::new();
+        let (nc, n) = (3usize, 40_000usize);
+        let mut y = signal(nc * n, 1);
+        let w = signal(n, 2);
+        let want: Vec<C32> = y.iter().enumerate().map(|(i, v)| v * w[i % n]).collect();
+        be.mul_broadcast(&mut y, &w);
+        assert_eq!(y, want);
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn xpay(&self, y: &mut Self::Buf, a: C32, x: &Self::Buf);
     /// `y ∘= x` (elementwise product).
     fn mul(&self, y: &mut Self::Buf, x: &Self::Buf);
+    /// `y[i] ∘= x[i mod len(x)]`: `x` repeated over the leading axis of `y` (a per-pixel
+    /// weight applied to every coil); `len(x)` must divide `len(y)`.
+    fn mul_broadcast(&self, y: &mut Self::Buf, x: &Self::Buf);
     /// `y ∘= conj(x)`.
     fn mul_conj(&self, y: &mut Self::Buf, x: &Self::Buf);
     /// `y ∘= w` with a real weight per element.

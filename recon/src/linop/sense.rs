@@ -66,7 +66,8 @@ pub struct SenseOp<B: Backend> {
     axes: Vec<usize>,
     maps: B::Buf,
     keep: Keep<B>,
-    /// Diagonal of `PᴴP` on the coil grid (`None` for full sampling: the identity).
+    /// Diagonal of `PᴴP` on the image grid, the same for every coil (`None` for full
+    /// sampling: the identity).
     weights: Option<B::Buf>,
     /// Axes of the coil grid the normal operator transforms: those along which `PᴴP` varies.
     /// Along the others `Fᴴ·Fᴴ` cancels (a Cartesian mask that keeps whole readouts needs no
@@ -103,8 +104,6 @@ impl<B: Backend> SenseOp<B> {
         let nc = map_shape[0];
         let img = &map_shape[1..];
         let n = numel(img);
-        let replicate =
-            |w: &[f32]| -> Vec<f32> { (0..nc).flat_map(|_| w.iter().copied()).collect() };
         let all_axes: Vec<usize> = (1..map_shape.len()).collect();
         let (keep, weights, oshape, normal_axes) = match sampling {
             SenseSampling::Full => (Keep::Full, None, map_shape.to_vec(), Vec::new()),
@@ -118,8 +117,8 @@ impl<B: Backend> SenseOp<B> {
                 let w2: Vec<f32> = w.iter().map(|v| v * v).collect();
                 let normal_axes = varying_axes(&w2, img);
                 (
-                    Keep::Mask(real_buf(be, &replicate(&w))),
-                    Some(real_buf(be, &replicate(&w2))),
+                    Keep::Mask(real_buf(be, &w)),
+                    Some(real_buf(be, &w2)),
                     map_shape.to_vec(),
                     normal_axes,
                 )
@@ -137,7 +136,7 @@ impl<B: Backend> SenseOp<B> {
                     .collect();
                 (
                     Keep::Indices(be.upload_idx(&full)),
-                    Some(real_buf(be, &replicate(&counts))),
+                    Some(real_buf(be, &counts)),
                     vec![nc, idx.len()],
                     varying_axes(&counts, img),
                 )
@@ -192,7 +191,7 @@ impl<B: Backend> LinOp<B> for SenseOp<B> {
             Keep::Full => self.encode_full(be, x, y),
             Keep::Mask(m) => {
                 self.encode_full(be, x, y);
-                be.mul(y, m);
+                be.mul_broadcast(y, m);
             }
             Keep::Indices(idx) => {
                 let mut k = self.scratch.take(be, numel(&self.kshape));
@@ -209,7 +208,7 @@ impl<B: Backend> LinOp<B> for SenseOp<B> {
             Keep::Full => be.copy(&mut k, y),
             Keep::Mask(m) => {
                 be.copy(&mut k, y);
-                be.mul(&mut k, m);
+                be.mul_broadcast(&mut k, m);
             }
             Keep::Indices(idx) => {
                 be.fill(&mut k, C32::new(0.0, 0.0));
@@ -236,7 +235,7 @@ impl<B: Backend> LinOp<B> for SenseOp<B> {
                     &self.normal_axes,
                     FftDirection::Forward,
                 );
-                be.mul(&mut k, w);
+                be.mul_broadcast(&mut k, w);
                 be.fft(
                     &mut k,
                     &self.kshape,
