@@ -3,11 +3,9 @@
 //! with fewer coils against the reference methods, the radial path, the error for too many
 //! virtual coils, and agreement with BART `cc -S` (when `bart` is on the PATH).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use accord_ismrmrd::xml::IsmrmrdHeader;
-use accord_ismrmrd::{Acquisition, IsmrmrdFile};
 use accord_recon::backend::{Backend, C32, CpuBackend, FftDirection};
 use accord_recon::coil_compress::{CoilCompression, CovarianceSource};
 use accord_recon::config::{ReconConfig, Stage};
@@ -17,15 +15,8 @@ use accord_recon::metrics::nrmse;
 use accord_recon::oversampling::remove_oversampling_kspace;
 use accord_recon::pipeline::{self, ReconOutput};
 
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
-}
-
-fn load(dataset: &str) -> (IsmrmrdHeader, Vec<Acquisition>) {
-    let file = IsmrmrdFile::open(repo(&format!("tests/data/{dataset}.h5"))).unwrap();
-    let ds = file.dataset("dataset").unwrap();
-    (ds.header().unwrap(), ds.read_all_acquisitions().unwrap())
-}
+mod common;
+use common::{load, repo};
 
 fn run(cfg: &ReconConfig, dataset: &str) -> accord_recon::Result<ReconOutput> {
     cfg.check()?;

@@ -8,25 +8,16 @@
 //! (`nrmse_support`, gt > 5 % of its maximum; full RSS 0.0973) and the error against the RSS
 //! image of all 256 lines (what the missing lines would have given).
 
-use std::path::{Path, PathBuf};
-
+use accord_ismrmrd::Acquisition;
 use accord_ismrmrd::xml::IsmrmrdHeader;
-use accord_ismrmrd::{Acquisition, IsmrmrdFile};
 use accord_recon::CpuBackend;
 use accord_recon::config::{CombineMethod, PartialFourierMethod, ReconConfig, Stage};
 use accord_recon::io::npy::read_npy_f32;
 use accord_recon::metrics::{nrmse, nrmse_support};
 use accord_recon::pipeline::{self, ReconOutput};
 
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
-}
-
-fn load(dataset: &str) -> (IsmrmrdHeader, Vec<Acquisition>) {
-    let file = IsmrmrdFile::open(repo(&format!("tests/data/{dataset}.h5"))).unwrap();
-    let ds = file.dataset("dataset").unwrap();
-    (ds.header().unwrap(), ds.read_all_acquisitions().unwrap())
-}
+mod common;
+use common::{load, repo};
 
 /// prewhiten → remove_oversampling → [stages] → combine (RSS).
 fn config(middle: Vec<Stage>) -> ReconConfig {
