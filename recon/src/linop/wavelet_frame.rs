@@ -229,11 +229,7 @@ fn filter_down(x: &[C32], shape: &[usize], axis: usize, m: usize, f: &[f32]) -> 
             }
         }
     };
-    if y.len() >= 1 << 14 {
-        y.par_chunks_mut(m * inner).enumerate().for_each(lines);
-    } else {
-        y.chunks_mut(m * inner).enumerate().for_each(lines);
-    }
+    for_each_block(&mut y, m * inner, lines);
     y
 }
 
@@ -261,12 +257,21 @@ fn filter_up(c: &[C32], shape: &[usize], axis: usize, n: usize, f: &[f32]) -> Ve
             }
         }
     };
-    if y.len() >= 1 << 14 {
-        y.par_chunks_mut(n * inner).enumerate().for_each(lines);
-    } else {
-        y.chunks_mut(n * inner).enumerate().for_each(lines);
-    }
+    for_each_block(&mut y, n * inner, lines);
     y
+}
+
+/// Runs `f((index, block))` over consecutive blocks of `len` samples of `y`, in parallel when
+/// `y` is large enough to pay for it.
+fn for_each_block<F>(y: &mut [C32], len: usize, f: F)
+where
+    F: Fn((usize, &mut [C32])) + Sync + Send,
+{
+    if y.len() >= 1 << 14 {
+        y.par_chunks_mut(len).enumerate().for_each(f);
+    } else {
+        y.chunks_mut(len).enumerate().for_each(f);
+    }
 }
 
 /// `λ‖W x‖₁` with `W` the [`SymmetricWavelet`] frame, applied as BART applies it: synthesis of
@@ -298,17 +303,9 @@ impl WaveletThreshold {
 
 impl<B: Backend> Prox<B> for WaveletThreshold {
     fn prox(&self, be: &B, x: &mut B::Buf, step: f32) {
-        let t = self.lambda * step;
-        let mut c = self.wavelet.analysis(&be.download(x));
-        c.par_iter_mut().for_each(|v| {
-            let a = v.norm();
-            *v = if a > t {
-                *v * ((a - t) / a)
-            } else {
-                C32::new(0.0, 0.0)
-            };
-        });
-        *x = be.upload(&self.wavelet.synthesis(&c));
+        let mut c = be.upload(&self.wavelet.analysis(&be.download(x)));
+        be.soft_threshold(&mut c, self.lambda * step);
+        *x = be.upload(&self.wavelet.synthesis(&be.download(&c)));
     }
 }
 
