@@ -184,6 +184,10 @@ impl Backend for CpuBackend {
         host.to_vec()
     }
 
+    fn upload_vec(&self, host: Vec<C32>) -> Vec<C32> {
+        host
+    }
+
     fn download(&self, buf: &Vec<C32>) -> Vec<C32> {
         buf.clone()
     }

@@ -47,6 +47,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn zeros(&self, n: usize) -> Self::Buf;
     /// A buffer holding `host`.
     fn upload(&self, host: &[C32]) -> Self::Buf;
+    /// A buffer holding `host`, taking the vector over (no copy where the buffer is a host
+    /// vector; the default copies).
+    fn upload_vec(&self, host: Vec<C32>) -> Self::Buf {
+        self.upload(&host)
+    }
     /// Copies `buf` to the host.
     fn download(&self, buf: &Self::Buf) -> Vec<C32>;
     /// An index buffer holding `host`.

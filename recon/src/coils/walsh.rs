@@ -17,8 +17,7 @@
 use rayon::prelude::*;
 
 use super::{
-    CoilMaps, PhaseReference, coil_major_to_pixel_major, dominant_per_pixel, inverse_fft_spatial,
-    normalise_phase, pixel_major_to_coil_major, split_shape,
+    CoilMaps, PhaseReference, dominant_per_pixel, inverse_fft_spatial, normalise_phase, split_shape,
 };
 use crate::backend::{Backend, C32, C64};
 use crate::conventions::crop_start;
@@ -153,25 +152,32 @@ pub fn walsh<B: Backend>(
     if opts.window == 0 {
         return Err(ReconError::config(STAGE, "window must be at least 1"));
     }
-    let px = coil_major_to_pixel_major(&be.download(images), nc);
+    let img = be.download(images);
     let pairs: Vec<(usize, usize)> = (0..nc).flat_map(|c| (c..nc).map(move |d| (c, d))).collect();
     let mut cov = vec![C32::new(0.0, 0.0); pairs.len() * npix];
     cov.par_chunks_mut(npix)
         .zip(&pairs)
         .for_each(|(plane, &(c, d))| {
-            for (i, v) in plane.iter_mut().enumerate() {
-                *v = px[i * nc + c] * px[i * nc + d].conj();
+            let (mc, md) = (
+                &img[c * npix..(c + 1) * npix],
+                &img[d * npix..(d + 1) * npix],
+            );
+            for ((v, a), b) in plane.iter_mut().zip(mc).zip(md) {
+                *v = a * b.conj();
             }
             for axis in 0..3 {
                 box_sum(plane, dims, axis, opts.window);
             }
         });
-    let (mut maps, eigenvalues) = dominant_per_pixel(&cov, &pairs, nc, npix, f32::NEG_INFINITY);
+    drop(img);
+    let (mut maps, eigenvalues) =
+        dominant_per_pixel(&cov, &pairs, nc, npix, dims[2], f32::NEG_INFINITY);
+    drop(cov);
     normalise_phase(&mut maps, nc, opts.phase)?;
     let mut out_shape = vec![nc];
     out_shape.extend_from_slice(&shape[1..]);
     Ok(CoilMaps {
-        maps: be.upload(&pixel_major_to_coil_major(&maps, nc)),
+        maps: be.upload_vec(maps),
         shape: out_shape,
         eigenvalues,
     })
