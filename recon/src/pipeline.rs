@@ -25,7 +25,7 @@ use crate::config::{
     CombineMethod, CsAlgorithm, MapsMethod, NoiseRequirement, ReconConfig, Regulariser, Stage,
 };
 use crate::error::{ReconError, Result};
-use crate::grappa::{GrappaOptions, grappa};
+use crate::grappa::{Grappa, GrappaOptions};
 use crate::kspace::{AssemblyOptions, Calibration, CoilKspace, assemble};
 use crate::linop::{Daubechies, FiniteDifference, LinOp, SenseOp, SenseSampling, WaveletOp};
 use crate::noncart::trajectory_evidence;
@@ -316,8 +316,7 @@ fn per_volume<B: Backend>(
     let keeps_phase = plan.solver.is_some() || plan.combine == CombineMethod::Sensitivity;
     for v in 0..nv {
         progress("volumes", v, nv);
-        let (data, mask) = volume(ks, v);
-        let mut k = be.upload(&data);
+        let (mut data, mask) = volume(ks, v);
         if let Some((kernel, lambda)) = plan.grappa {
             let cal = ks.calibration.as_ref().ok_or_else(|| {
                 ReconError::stage(
@@ -335,8 +334,12 @@ fn per_volume<B: Backend>(
                 lamda: lambda,
                 ..GrappaOptions::default()
             };
-            k = grappa(be, &k, &cshape, &be.upload(&cdata), &cshape_cal, &opts)?;
+            // Filled in place on the host copy: no download / upload of the k-space around it.
+            Grappa::calibrate(be, &be.upload(&cdata), &cshape_cal, &opts)?
+                .fill_host(&mut data, &cshape)?;
         }
+        let k = be.upload(&data);
+        drop(data);
         let maps = match &plan.maps {
             Some((stage, calib)) => Some(estimate_maps(be, &k, &cshape, stage, *calib)?),
             None => None,
