@@ -29,7 +29,7 @@ use crate::config::{
     Regulariser, Stage,
 };
 use crate::error::{ReconError, Result};
-use crate::grappa::{GrappaOptions, grappa};
+use crate::grappa::{Grappa, GrappaOptions};
 use crate::kspace::{AssemblyOptions, Calibration, CoilKspace, assemble};
 use crate::linop::wavelet_frame::DEFAULT_MIN_BAND;
 use crate::linop::{
@@ -380,8 +380,7 @@ fn per_volume<B: Backend>(
     let keeps_phase = plan.solver.is_some() || plan.combine == CombineMethod::Sensitivity;
     for v in 0..nv {
         progress("volumes", v, nv);
-        let (data, mask) = volume(ks, v);
-        let mut k = be.upload(&data);
+        let (mut data, mask) = volume(ks, v);
         if let Some((kernel, lambda)) = plan.grappa {
             let cal = ks.calibration.as_ref().ok_or_else(|| {
                 ReconError::stage(
@@ -399,8 +398,11 @@ fn per_volume<B: Backend>(
                 lamda: lambda,
                 ..GrappaOptions::default()
             };
-            k = grappa(be, &k, &cshape, &be.upload(&cdata), &cshape_cal, &opts)?;
+            // Filled in place on the host copy: no download / upload of the k-space around it.
+            Grappa::calibrate(be, &be.upload(&cdata), &cshape_cal, &opts)?
+                .fill_host(&mut data, &cshape)?;
         }
+        let mut k = be.upload_vec(data);
         if let Some(pf) = &plan.partial_fourier {
             let axes = PartialFourierAxes::detect(&mask, nz, ny, pf.readout)?;
             partial_fourier::check_filled(&axes, pf.method, plan.grappa.is_some())?;
