@@ -255,7 +255,7 @@ pub fn run<B: Backend>(
         });
     }
     merge_calibration(&mut ks);
-    let out = per_volume(be, &ks, &plan, &mut records, progress)?;
+    let out = per_volume(be, ks, &plan, &mut records, progress)?;
     Ok(ReconOutput {
         stages: records,
         geometry,
@@ -340,11 +340,15 @@ fn merge_calibration(ks: &mut CoilKspace) {
     }
 }
 
-/// One k-space volume: `[coil, kz, ky, kx]` and its `[kz, ky]` sampling mask.
-fn volume(ks: &CoilKspace, v: usize) -> (Vec<C32>, Vec<bool>) {
+/// One k-space volume: `[coil, kz, ky, kx]` and its `[kz, ky]` sampling mask. A single volume
+/// is moved out of `ks` (no copy of the k-space), several are copied one at a time.
+fn volume(ks: &mut CoilKspace, v: usize) -> (Vec<C32>, Vec<bool>) {
     let [nz, ny, nx] = ks.matrix;
     let len = nz * ny * nx;
     let nv = ks.n_volumes();
+    if nv == 1 {
+        return (std::mem::take(&mut ks.data), ks.mask.clone());
+    }
     let mut data = Vec::with_capacity(ks.n_coils * len);
     for c in 0..ks.n_coils {
         let off = (c * nv + v) * len;
@@ -356,7 +360,7 @@ fn volume(ks: &CoilKspace, v: usize) -> (Vec<C32>, Vec<bool>) {
 /// Reconstructs every volume with maps / GRAPPA / SENSE / CS and combines.
 fn per_volume<B: Backend>(
     be: &B,
-    ks: &CoilKspace,
+    mut ks: CoilKspace,
     plan: &Plan,
     records: &mut Vec<StageRecord>,
     progress: Progress<'_>,
@@ -378,17 +382,32 @@ fn per_volume<B: Backend>(
     let mut magnitude = Vec::with_capacity(nv * out_len);
     let mut complex: Vec<C32> = Vec::new();
     let keeps_phase = plan.solver.is_some() || plan.combine == CombineMethod::Sensitivity;
-    for v in 0..nv {
-        progress("volumes", v, nv);
-        let (mut data, mask) = volume(ks, v);
-        if let Some((kernel, lambda)) = plan.grappa {
+    // GRAPPA's calibration blocks, one per volume; the full-grid calibration copy is dropped
+    // (the calibration lines are merged into the k-space already).
+    let mut cal_blocks = match plan.grappa {
+        Some(_) => {
             let cal = ks.calibration.as_ref().ok_or_else(|| {
                 ReconError::stage(
                     "grappa",
                     "the data have no calibration lines (ACQ_IS_PARALLEL_CALIBRATION); GRAPPA needs them",
                 )
             })?;
-            let (cdata, cshape_cal) = calibration_block(ks, cal, v);
+            (0..nv).map(|v| calibration_block(&ks, cal, v)).collect()
+        }
+        None => Vec::new(),
+    }
+    .into_iter();
+    ks.calibration = None;
+    for v in 0..nv {
+        progress("volumes", v, nv);
+        let (mut data, mask) = volume(&mut ks, v);
+        if let Some((kernel, lambda)) = plan.grappa {
+            let (cdata, cshape_cal) = cal_blocks.next().ok_or_else(|| {
+                ReconError::stage(
+                    "grappa",
+                    format!("internal: no calibration block for volume {v}"),
+                )
+            })?;
             let opts = GrappaOptions {
                 kernel: if three_d {
                     vec![kernel[0], kernel[0], kernel[1]]
@@ -402,6 +421,11 @@ fn per_volume<B: Backend>(
             Grappa::calibrate(be, &be.upload(&cdata), &cshape_cal, &opts)?
                 .fill_host(&mut data, &cshape)?;
         }
+        // BART's data scale, from the host copy before it is handed to the backend.
+        let data_scale = plan.solver.as_ref().map(|_| {
+            let dims = if three_d { [nz, ny, nx] } else { [1, ny, nx] };
+            cartesian_calibration_scale(be, &data, nc, dims, &mask)
+        });
         let mut k = be.upload_vec(data);
         if let Some(pf) = &plan.partial_fourier {
             let axes = PartialFourierAxes::detect(&mask, nz, ny, pf.readout)?;
@@ -420,9 +444,10 @@ fn per_volume<B: Backend>(
             Some((stage, calib)) => Some(estimate_maps(be, &k, &cshape, stage, *calib)?),
             None => None,
         };
-        let image: B::Buf = match (&plan.solver, &maps) {
+        let image: B::Buf = match (&plan.solver, maps) {
             (Some(solver), Some(m)) => {
-                let (x, note) = solve(be, &k, &mask, &cshape, m, solver)?;
+                let scale = data_scale.unwrap_or(1.0);
+                let (x, note) = solve(be, k, &mask, m, solver, scale)?;
                 if v == 0 {
                     records.push(StageRecord {
                         kind: solver.kind().into(),
@@ -437,10 +462,10 @@ fn per_volume<B: Backend>(
                     "needs coil maps: add a 'sensitivities' stage",
                 ));
             }
-            (None, _) => {
+            (None, maps) => {
                 let mut coils = k;
                 be.fft(&mut coils, &cshape, &spatial, FftDirection::Inverse);
-                match (plan.combine, &maps) {
+                match (plan.combine, maps) {
                     (CombineMethod::Sensitivity, Some(m)) => {
                         let mut x = be.zeros(grid.iter().product());
                         be.combine_coils(&mut x, &coils, &m.maps);
@@ -568,34 +593,25 @@ fn estimate_maps<B: Backend>(
     }
 }
 
-/// SENSE or CS of one Cartesian volume; returns the image `[(z,) y, x]` and a record line.
+/// SENSE or CS of one Cartesian volume `k` (`[coil, (z,) y, x]`, taken over and scaled in
+/// place by `scale`, BART's data scale) with the maps `maps` (moved into the operator); returns
+/// the image `[(z,) y, x]` and a record line.
 fn solve<B: Backend>(
     be: &B,
-    k: &B::Buf,
+    k: B::Buf,
     mask: &[bool],
-    cshape: &[usize],
-    maps: &CoilMaps<B>,
+    maps: CoilMaps<B>,
     solver: &Stage,
+    scale: f32,
 ) -> Result<(B::Buf, String)> {
-    let grid = &cshape[1..];
+    let grid = maps.shape[1..].to_vec();
     let nx = *grid.last().unwrap_or(&1);
     let weights: Vec<f32> = mask
         .iter()
         .flat_map(|&m| std::iter::repeat_n(if m { 1.0 } else { 0.0 }, nx))
         .collect();
-    let op = SenseOp::new(
-        be,
-        &be.download(&maps.maps),
-        &maps.shape,
-        SenseSampling::Mask(weights),
-    )?;
-    let dims = match *grid {
-        [ny, nx] => [1, ny, nx],
-        [nz, ny, nx] => [nz, ny, nx],
-        _ => return Err(ReconError::shape("pipeline", format!("grid {grid:?}"))),
-    };
-    let s = cartesian_calibration_scale(be, &be.download(k), cshape[0], dims, mask);
-    solve_with(be, &op, k, grid, solver, 1.0 / s)
+    let op = SenseOp::from_buffer(be, maps.maps, &maps.shape, SenseSampling::Mask(weights))?;
+    solve_with(be, &op, k, &grid, solver, 1.0 / scale)
 }
 
 /// BART's data scale for non-Cartesian data: from the magnitudes of the adjoint image.
@@ -606,20 +622,19 @@ pub(crate) fn adjoint_scale<B: Backend, A: LinOp<B>>(be: &B, op: &A, k: &B::Buf)
     scale_from_magnitudes(&mut mags)
 }
 
-/// SENSE or CS with the encoding operator `op` (image `grid` → data like `k`) on the data
-/// multiplied by `scale` (BART's automatic scaling, [`crate::scaling`]); returns the image
+/// SENSE or CS with the encoding operator `op` (image `grid` → data like `k`) on the data `k`
+/// (taken over) multiplied by `scale` (BART's automatic scaling, [`crate::scaling`]); returns the image
 /// (scaled back) and a record line.
 pub(crate) fn solve_with<B: Backend, A: LinOp<B>>(
     be: &B,
     op: &A,
-    k: &B::Buf,
+    k: B::Buf,
     grid: &[usize],
     solver: &Stage,
     scale: f32,
 ) -> Result<(B::Buf, String)> {
     let n: usize = grid.iter().product();
-    let mut y = be.zeros(be.len(k));
-    be.copy(&mut y, k);
+    let mut y = k;
     be.scale(&mut y, C32::new(scale, 0.0));
     let mut x = be.zeros(n);
     let note = match solver {

@@ -108,22 +108,33 @@ pub fn espirit<B: Backend>(
             ),
         ));
     }
-    let host = be.download(kspace);
+    // The centre block, gathered on the backend (no host copy of the whole k-space).
     let start: Vec<usize> = (0..3).map(|i| crop_start(dims[i], cal[i])).collect();
     let cpix = cal[0] * cal[1] * cal[2];
-    let mut block = Vec::with_capacity(nc * cpix);
+    let index = |i: usize| {
+        u32::try_from(i).map_err(|_| {
+            ReconError::shape(
+                STAGE,
+                format!("k-space of {} samples: beyond 32-bit indices", nc * npix),
+            )
+        })
+    };
+    let mut idx = Vec::with_capacity(nc * cpix);
     for c in 0..nc {
         for z in 0..cal[0] {
             for y in 0..cal[1] {
                 let row = ((c * dims[0] + start[0] + z) * dims[1] + start[1] + y) * dims[2];
-                block.extend_from_slice(&host[row + start[2]..row + start[2] + cal[2]]);
+                for x in start[2]..start[2] + cal[2] {
+                    idx.push(index(row + x)?);
+                }
             }
         }
     }
-    drop(host);
+    let mut block = be.zeros(nc * cpix);
+    be.gather(&mut block, kspace, &be.upload_idx(&idx));
     let mut cshape = vec![nc];
     cshape.extend_from_slice(cal_sp);
-    espirit_from_calibration(be, &be.upload(&block), &cshape, spatial, opts)
+    espirit_from_calibration(be, &block, &cshape, spatial, opts)
 }
 
 /// ESPIRiT maps on the grid `grid` (`[y, x]` or `[z, y, x]`) from calibration data
@@ -328,7 +339,8 @@ struct ImageGram {
     gdims: [usize; 3],
 }
 
-/// Kernel offsets whose rows of the projector are computed at once in [`ImageGram::new`].
+/// Most kernel offsets whose rows of the projector are computed at once in
+/// [`ImageGram::new`] (one per rayon thread, at most this many: each block is `nc × ncols`).
 const KERNEL_BLOCKS: usize = 16;
 
 /// Per-row workspace of [`ImageGram`].
@@ -393,7 +405,8 @@ impl ImageGram {
         let offsets: Vec<usize> = (0..kk).collect();
         // Blocks are computed in parallel, a few offsets at a time, and added in order (the
         // sums do not depend on the scheduling).
-        for chunk in offsets.chunks(KERNEL_BLOCKS) {
+        let per_chunk = rayon::current_num_threads().clamp(1, KERNEL_BLOCKS);
+        for chunk in offsets.chunks(per_chunk) {
             let blocks: Vec<faer::Mat<C64>> = chunk
                 .par_iter()
                 .map(|&p| {

@@ -101,6 +101,18 @@ impl<B: Backend> SenseOp<B> {
     /// sampling pattern on the image grid.
     pub fn new(be: &B, maps: &[C32], map_shape: &[usize], sampling: SenseSampling) -> Result<Self> {
         check_maps("SenseOp", maps.len(), map_shape)?;
+        Self::from_buffer(be, be.upload(maps), map_shape, sampling)
+    }
+
+    /// [`SenseOp::new`] with maps already in a backend buffer, taken over (no second copy of
+    /// the maps).
+    pub fn from_buffer(
+        be: &B,
+        maps: B::Buf,
+        map_shape: &[usize],
+        sampling: SenseSampling,
+    ) -> Result<Self> {
+        check_maps("SenseOp", be.len(&maps), map_shape)?;
         let nc = map_shape[0];
         let img = &map_shape[1..];
         let n = numel(img);
@@ -147,7 +159,7 @@ impl<B: Backend> SenseOp<B> {
             kshape: map_shape.to_vec(),
             oshape,
             axes: all_axes,
-            maps: be.upload(maps),
+            maps,
             keep,
             weights,
             normal_axes,

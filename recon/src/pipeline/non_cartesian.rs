@@ -242,7 +242,7 @@ fn reconstruct<B: Backend>(
         (Some(solver), Some(m)) => {
             let op = SenseNufft::new(be, nufft, m.maps)?;
             let s = adjoint_scale(be, &op, &y);
-            let (x, note) = solve_with(be, &op, &y, &grid, solver, 1.0 / s)?;
+            let (x, note) = solve_with(be, &op, y, &grid, solver, 1.0 / s)?;
             records.push(StageRecord {
                 kind: solver.kind().into(),
                 decision: format!("{note}; A = {}", LinOp::<B>::name(&op)),
