@@ -219,17 +219,24 @@ fn filter_down(x: &[C32], shape: &[usize], axis: usize, m: usize, f: &[f32]) -> 
     let src: Vec<usize> = (0..m as isize)
         .flat_map(|j| (0..taps).map(move |l| reflect(2 * j + 2 - taps + l, n as isize)))
         .collect();
-    let lines = |(o, yo): (usize, &mut [C32])| {
+    let taps = f.len();
+    // Output row `j` (`inner` samples) of outer index `o`.
+    let row = |o: usize, j: usize, row: &mut [C32]| {
         let xo = &x[o * n * inner..(o + 1) * n * inner];
-        for j in 0..m {
-            let row = &mut yo[j * inner..(j + 1) * inner];
-            for (l, &fl) in f.iter().enumerate() {
-                let s = &xo[src[j * f.len() + l] * inner..][..inner];
-                row.iter_mut().zip(s).for_each(|(r, v)| *r += v * fl);
-            }
+        for (l, &fl) in f.iter().enumerate() {
+            let s = &xo[src[j * taps + l] * inner..][..inner];
+            row.iter_mut().zip(s).for_each(|(r, v)| *r += v * fl);
         }
     };
-    for_each_block(&mut y, m * inner, lines);
+    // Along the last axis, one output sample per row: a plain sum per sample.
+    let line = |o: usize, yo: &mut [C32]| {
+        let xo = &x[o * n..(o + 1) * n];
+        for (j, out) in yo.iter_mut().enumerate() {
+            let s = &src[j * taps..(j + 1) * taps];
+            *out = f.iter().zip(s).map(|(&fl, &k)| xo[k] * fl).sum();
+        }
+    };
+    for_each_row(&mut y, outer, m, inner, row, line);
     y
 }
 
@@ -241,37 +248,62 @@ fn filter_up(c: &[C32], shape: &[usize], axis: usize, n: usize, f: &[f32]) -> Ve
     let outer: usize = shape[..axis].iter().product();
     let taps = f.len() as isize;
     let mut y = vec![C32::new(0.0, 0.0); outer * n * inner];
-    let lines = |(o, yo): (usize, &mut [C32])| {
+    // Output `t` receives band sample `j` through tap `l` where `t = 2j + 2 − L + l`: the
+    // in-range `(j, f[l])` of every output, in tap order.
+    let sources: Vec<Vec<(usize, f32)>> = (0..n as isize)
+        .map(|t| {
+            (0..taps)
+                .filter_map(|l| {
+                    let twice_j = t - 2 + taps - l;
+                    (twice_j % 2 == 0 && twice_j >= 0 && twice_j / 2 < m as isize)
+                        .then(|| ((twice_j / 2) as usize, f[l as usize]))
+                })
+                .collect()
+        })
+        .collect();
+    let row = |o: usize, t: usize, row: &mut [C32]| {
         let co = &c[o * m * inner..(o + 1) * m * inner];
-        for t in 0..n as isize {
-            let row = &mut yo[t as usize * inner..(t as usize + 1) * inner];
-            // Output t receives band sample j through tap l where t = 2j + 2 − L + l.
-            for l in 0..taps {
-                let twice_j = t - 2 + taps - l;
-                if twice_j % 2 != 0 || twice_j < 0 || twice_j / 2 >= m as isize {
-                    continue;
-                }
-                let s = &co[(twice_j / 2) as usize * inner..][..inner];
-                let fl = f[l as usize];
-                row.iter_mut().zip(s).for_each(|(r, v)| *r += v * fl);
-            }
+        for &(j, fl) in &sources[t] {
+            let s = &co[j * inner..][..inner];
+            row.iter_mut().zip(s).for_each(|(r, v)| *r += v * fl);
         }
     };
-    for_each_block(&mut y, n * inner, lines);
+    let line = |o: usize, yo: &mut [C32]| {
+        let co = &c[o * m..(o + 1) * m];
+        for (out, src) in yo.iter_mut().zip(&sources) {
+            *out = src.iter().map(|&(j, fl)| co[j] * fl).sum();
+        }
+    };
+    for_each_row(&mut y, outer, n, inner, row, line);
     y
 }
 
-/// Runs `f((index, block))` over consecutive blocks of `len` samples of `y`, in parallel when
-/// `y` is large enough to pay for it.
-fn for_each_block<F>(y: &mut [C32], len: usize, f: F)
+/// Fills `y` (`[outer, rows, inner]`) by rows: `row(o, r, y[o, r, ..])` when `inner > 1`,
+/// else `line(o, y[o, ..])` (the filtered axis is the last one, one sample per row). Rows (or
+/// lines) run in parallel when `y` is large enough to pay for it, so that an axis with a
+/// single outer index (the first axis) is parallel too.
+fn for_each_row<R, L>(y: &mut [C32], outer: usize, rows: usize, inner: usize, row: R, line: L)
 where
-    F: Fn((usize, &mut [C32])) + Sync + Send,
+    R: Fn(usize, usize, &mut [C32]) + Sync + Send,
+    L: Fn(usize, &mut [C32]) + Sync + Send,
 {
-    if y.len() >= 1 << 14 {
-        y.par_chunks_mut(len).enumerate().for_each(f);
+    let parallel = y.len() >= 1 << 14;
+    if inner == 1 {
+        let each = |(o, yo): (usize, &mut [C32])| line(o, yo);
+        if parallel {
+            y.par_chunks_mut(rows).enumerate().for_each(each);
+        } else {
+            y.chunks_mut(rows).enumerate().for_each(each);
+        }
     } else {
-        y.chunks_mut(len).enumerate().for_each(f);
+        let each = |(i, yr): (usize, &mut [C32])| row(i / rows, i % rows, yr);
+        if parallel {
+            y.par_chunks_mut(inner).enumerate().for_each(each);
+        } else {
+            y.chunks_mut(inner).enumerate().for_each(each);
+        }
     }
+    debug_assert_eq!(y.len(), outer * rows * inner);
 }
 
 /// `λ‖W x‖₁` with `W` the [`SymmetricWavelet`] frame, applied as BART applies it: synthesis of
