@@ -5,8 +5,8 @@
 //! choice). [`lowres_coil_images`] makes the input from the k-space centre.
 //!
 //! The window sums are separable box filters of the `nc(nc+1)/2` covariance planes (held in
-//! single precision: `nc(nc+1)/2 · pixels` complex values); the per-pixel eigenproblems run on
-//! the host (rayon), the FFTs on the backend.
+//! single precision, one slab of z planes at a time for volumes); the per-pixel eigenproblems
+//! run on the host (rayon), the FFTs on the backend.
 //!
 //! # References
 //! - Walsh DO, Gmitro AF, Marcellin MW. Adaptive reconstruction of phased array MR imagery.
@@ -43,6 +43,10 @@ impl Default for WalshOptions {
 }
 
 const STAGE: &str = "walsh";
+
+/// Pixels per z slab of the covariance planes in [`walsh`] (at least the window's planes):
+/// bounds their memory to about `nc(nc+1)/2 · (SLAB_PIXELS + halo) · 8` bytes.
+const SLAB_PIXELS: usize = 1 << 16;
 
 /// Low-resolution coil images `[coil, (z,) y, x]` from k-space of the same shape: the
 /// central `calib` samples of every spatial axis longer than one, tapered by a Hann window,
@@ -141,6 +145,17 @@ pub fn walsh<B: Backend>(
     shape: &[usize],
     opts: &WalshOptions,
 ) -> Result<CoilMaps<B>> {
+    walsh_in_slabs(be, images, shape, opts, SLAB_PIXELS)
+}
+
+/// [`walsh`] with the covariance planes held for slabs of about `slab_pixels` pixels.
+fn walsh_in_slabs<B: Backend>(
+    be: &B,
+    images: &B::Buf,
+    shape: &[usize],
+    opts: &WalshOptions,
+    slab_pixels: usize,
+) -> Result<CoilMaps<B>> {
     let (nc, dims) = split_shape(STAGE, shape)?;
     let npix: usize = dims.iter().product();
     if be.len(images) != nc * npix {
@@ -154,25 +169,49 @@ pub fn walsh<B: Backend>(
     }
     let img = be.download(images);
     let pairs: Vec<(usize, usize)> = (0..nc).flat_map(|c| (c..nc).map(move |d| (c, d))).collect();
-    let mut cov = vec![C32::new(0.0, 0.0); pairs.len() * npix];
-    cov.par_chunks_mut(npix)
-        .zip(&pairs)
-        .for_each(|(plane, &(c, d))| {
-            let (mc, md) = (
-                &img[c * npix..(c + 1) * npix],
-                &img[d * npix..(d + 1) * npix],
-            );
-            for ((v, a), b) in plane.iter_mut().zip(mc).zip(md) {
-                *v = a * b.conj();
-            }
-            for axis in 0..3 {
-                box_sum(plane, dims, axis, opts.window);
-            }
-        });
+    // Slabs of z planes, each with the planes its z window reaches (clipped at the volume),
+    // so that the covariance planes are held for a slab at a time; 2-D is one slab.
+    let (w, half) = (opts.window, opts.window / 2);
+    let plane_len = dims[1] * dims[2];
+    let slab = if dims[0] == 1 {
+        1
+    } else {
+        (slab_pixels / plane_len).max(w).min(dims[0])
+    };
+    let mut maps = vec![C32::new(0.0, 0.0); nc * npix];
+    let mut eigenvalues = vec![0.0f32; npix];
+    for z0 in (0..dims[0]).step_by(slab) {
+        let z1 = (z0 + slab).min(dims[0]);
+        let (a, b) = if w > 1 {
+            (z0.saturating_sub(half), (z1 + w - half).min(dims[0]))
+        } else {
+            (z0, z1)
+        };
+        let sdims = [b - a, dims[1], dims[2]];
+        let spix = (b - a) * plane_len;
+        let (keep, kpix) = ((z0 - a) * plane_len, (z1 - z0) * plane_len);
+        let mut cov = vec![C32::new(0.0, 0.0); pairs.len() * kpix];
+        cov.par_chunks_mut(kpix)
+            .zip(&pairs)
+            .for_each_init(Vec::new, |plane, (out, &(c, d))| {
+                let (mc, md) = (
+                    &img[c * npix + a * plane_len..][..spix],
+                    &img[d * npix + a * plane_len..][..spix],
+                );
+                plane.clear();
+                plane.extend(mc.iter().zip(md).map(|(x, y)| x * y.conj()));
+                for axis in 0..3 {
+                    box_sum(plane, sdims, axis, w);
+                }
+                out.copy_from_slice(&plane[keep..keep + kpix]);
+            });
+        let (m, e) = dominant_per_pixel(&cov, &pairs, nc, kpix, dims[2], f32::NEG_INFINITY);
+        for c in 0..nc {
+            maps[c * npix + z0 * plane_len..][..kpix].copy_from_slice(&m[c * kpix..][..kpix]);
+        }
+        eigenvalues[z0 * plane_len..][..kpix].copy_from_slice(&e);
+    }
     drop(img);
-    let (mut maps, eigenvalues) =
-        dominant_per_pixel(&cov, &pairs, nc, npix, dims[2], f32::NEG_INFINITY);
-    drop(cov);
     normalise_phase(&mut maps, nc, opts.phase)?;
     let mut out_shape = vec![nc];
     out_shape.extend_from_slice(&shape[1..]);
@@ -181,4 +220,61 @@ pub fn walsh<B: Backend>(
         shape: out_shape,
         eigenvalues,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::CpuBackend;
+
+    /// Smooth coil images `[coil, z, y, x]` with a deterministic pseudo-random texture.
+    fn images(nc: usize, dims: [usize; 3]) -> Vec<C32> {
+        let npix: usize = dims.iter().product();
+        let mut state = 0x2545_f491_u32;
+        (0..nc * npix)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let (c, p) = (i / npix, i % npix);
+                let z = (p / (dims[1] * dims[2])) as f32;
+                let smooth = C32::from_polar(1.0 + 0.1 * c as f32, 0.3 * c as f32 + 0.05 * z);
+                smooth + C32::new((state % 1000) as f32 / 4000.0, 0.0)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn slabs_give_the_maps_of_the_whole_volume() {
+        let be = CpuBackend::new();
+        let (nc, dims) = (3, [23, 6, 5]);
+        let shape = [nc, dims[0], dims[1], dims[2]];
+        let img = be.upload(&images(nc, dims));
+        for window in [1, 4, 7] {
+            let opts = WalshOptions {
+                window,
+                ..WalshOptions::default()
+            };
+            let whole = walsh_in_slabs(&be, &img, &shape, &opts, usize::MAX).unwrap();
+            // One pixel per slab: slabs of `window` planes (4 slabs for window 7).
+            let slabs = walsh_in_slabs(&be, &img, &shape, &opts, 1).unwrap();
+            let (a, b) = (be.download(&whole.maps), be.download(&slabs.maps));
+            let diff = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (x - y).norm())
+                .fold(0.0, f32::max);
+            assert!(diff < 1e-5, "window {window}: maps differ by {diff}");
+            let ediff = whole
+                .eigenvalues
+                .iter()
+                .zip(&slabs.eigenvalues)
+                .map(|(x, y)| (x - y).abs() / x.abs().max(1e-6))
+                .fold(0.0, f32::max);
+            assert!(
+                ediff < 1e-5,
+                "window {window}: eigenvalues differ by {ediff}"
+            );
+        }
+    }
 }
