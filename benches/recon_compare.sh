@@ -6,6 +6,7 @@
 #   b2 : 320x320, 32 coils, R=4 uniform + 24 ACS lines      (bench_bart.json bart_2d_320_32c_R4)
 #   g2 : 192x192,  8 coils, R=2 + 24 ACS lines               (sl_r2-sized, no readout oversampling)
 #   g4 : 192x192,  8 coils, R=4 + 32 ACS lines               (sl_r4-sized)
+#   b3 : 128x128x64, 16 coils, bart poisson R=6.3 + 24x24 ACS (bench_bart.json bart_3d_128x128x64_16c_cs)
 #
 #   benches/recon_compare.sh        (PYTHON=.venv/bin/python with numpy, scipy, pygrappa)
 #
@@ -13,6 +14,8 @@
 # included), OMP_NUM_THREADS=2:
 #   bart ecalib -m1 -r 24 K S;  bart pics -S -l2 -r 0.001 -i 50 K S X;
 #   bart pics -S -n -R W:3:0:0.005 -i 100 K S X
+# and on b3: bart caldir 24 K S; bart pics -S -l2 -r 0.001 -i 30 K S X;
+#   bart pics -S -n -R W:7:0:0.005 -i 50 K S X
 # pygrappa side: grappa(kspace, calib, kernel_size=(5,5), lamda=0.01), timed in-process around
 # the call (benches/recon_peer.py).
 # Accord side: `accord recon RAW.h5 --config C -o OUT.npy` wall clock (start-up, HDF5 read, .npy
@@ -163,10 +166,44 @@ for p in g2 g4 b2; do
   read -r G[$p.npy] G[$p.nspy] <<<"$(nrmse "$D/${p}_gt.npy" "$D/${p}_pygrappa.npy")"
   read -r G[$p.nacc] G[$p.nsacc] <<<"$(nrmse "$D/${p}_gt.npy" "$D/${p}_acc_grappa.npy")"
 done
+
+# --- b3: 3-D CS and CG-SENSE (bench_bart.json bart_3d_128x128x64_16c_cs) ----------------------
+# Maps from the 24^3 calibration block: BART `caldir 24` (direct calibration; 3-D ecalib is
+# minutes with Debian's reference LAPACK), Accord Walsh (window 7) on the same block.
+echo "== b3 (128x128x64, 16 coils, Poisson disc R=6.3 + 24x24 ACS)" >&2
+"$BART" poisson -Y 128 -Z 64 -y 2.5 -z 2 -C 24 -v -e -s 7 "$D/b3_mask" >/dev/null
+"$RB" gen3 "$D" b3 --mask "$D/b3_mask" --nx 128 --ny 128 --nz 64 --coils 16 --acs 24 >&2
+for m in cs sense; do
+  {
+    echo "# 3-D $m with Walsh maps from the 24x24 calibration block (written by recon_compare.sh)."
+    echo "schema_version = 1"
+    echo; echo "[[stage]]"; echo 'kind = "sensitivities"'; echo 'method = "walsh"'; echo "window = 7"
+    echo; echo "[[stage]]"
+    if [[ $m == cs ]]; then
+      echo 'kind = "cs"'; echo 'regulariser = "wavelet"'; echo "lambda = 0.005"
+      echo "iterations = 50"; echo 'algorithm = "fista"'
+    else
+      echo 'kind = "sense"'; echo "lambda = 0.001"; echo "iterations = 30"
+    fi
+  } >"$D/${m}3.toml"
+done
+K3="$D/b3_k"
+b3_cal=$(wall "$RUNS" "bart caldir 24" "$BART" caldir 24 "$K3" "$D/b3_sens")
+b3_l2=$(wall "$CS_RUNS" "bart pics -S -l2 -r 0.001 -i 30" "$BART" pics -S -l2 -r 0.001 -i 30 "$K3" "$D/b3_sens" "$D/b3_bart_l2")
+b3_cs=$(wall "$CS_RUNS" "bart pics -S -n -R W:7:0:0.005 -i 50" "$BART" pics -S -n -R W:7:0:0.005 -i 50 "$K3" "$D/b3_sens" "$D/b3_bart_cs")
+a3_l2=$(wall "$CS_RUNS" "accord recon sense3.toml (Walsh + 30 CG)" "$ACCORD" recon "$D/b3.h5" --config "$D/sense3.toml" -o "$D/b3_acc_l2.npy" --force --quiet)
+a3_cs=$(wall "$CS_RUNS" "accord recon cs3.toml (Walsh + 50 FISTA)" "$ACCORD" recon "$D/b3.h5" --config "$D/cs3.toml" -o "$D/b3_acc_cs.npy" --force --quiet)
+i3_l2=$(inproc "$CS_RUNS" "in-process sense3.toml" "$D/b3.h5" "$D/sense3.toml")
+i3_cs=$(inproc "$CS_RUNS" "in-process cs3.toml" "$D/b3.h5" "$D/cs3.toml")
+read -r n3_bl2 ns3_bl2 <<<"$(nrmse "$D/b3_gt.npy" "$D/b3_bart_l2")"
+read -r n3_bcs ns3_bcs <<<"$(nrmse "$D/b3_gt.npy" "$D/b3_bart_cs")"
+read -r n3_al2 ns3_al2 <<<"$(nrmse "$D/b3_gt.npy" "$D/b3_acc_l2.npy")"
+read -r n3_acs ns3_acs <<<"$(nrmse "$D/b3_gt.npy" "$D/b3_acc_cs.npy")"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 # --- memory: k-space + maps + image of b2 (complex64) ---------------------------------------
 ref_mib=$(awk 'BEGIN {n = 320 * 320; printf "%.1f", (32 * n * 8 * 2 + n * 8) / 1048576}')
+ref3_mib=$(awk 'BEGIN {n = 128 * 128 * 64; printf "%.1f", (16 * n * 8 * 2 + n * 8) / 1048576}')
 
 # --- table ------------------------------------------------------------------------------------
 cat <<EOF
@@ -179,6 +216,9 @@ cat <<EOF
 | CS b2 (ESPIRiT + 100 FISTA) | $(first "$a_cs") s | $i_cs s | \`ecalib\` + \`pics -R W\` | $(awk -v a="$(first "$b_ecalib")" -v b="$(first "$b_cs")" 'BEGIN {print a + b}') s | $(ratio "$(awk -v a="$(first "$b_ecalib")" -v b="$(first "$b_cs")" 'BEGIN {print a + b}')" "$(first "$a_cs")") | $(ratio "$(awk -v a="$(first "$b_ecalib")" -v b="$(first "$b_cs")" 'BEGIN {print a + b}')" "$i_cs") | $n_acs ($ns_acs) | $n_bcs ($ns_bcs) |
 | CS b2, solve only | | $(awk -v a="$i_cs" -v b="$i_esp" 'BEGIN {printf "%.3f", a - b}') s ¹ | \`pics -R W -i 100\` | $(first "$b_cs") s | | $(ratio "$(first "$b_cs")" "$(awk -v a="$i_cs" -v b="$i_esp" 'BEGIN {print a - b}')") | | |
 EOF
+b3_sum() { awk -v a="$(first "$b3_cal")" -v b="$(first "$1")" 'BEGIN {print a + b}'; }
+echo "| CG-SENSE b3 (maps + 30 CG) | $(first "$a3_l2") s | $i3_l2 s | \`caldir\` + \`pics -l2\` | $(b3_sum "$b3_l2") s | $(ratio "$(b3_sum "$b3_l2")" "$(first "$a3_l2")") | $(ratio "$(b3_sum "$b3_l2")" "$i3_l2") | $n3_al2 ($ns3_al2) | $n3_bl2 ($ns3_bl2) |"
+echo "| CS b3 (maps + 50 FISTA) | $(first "$a3_cs") s | $i3_cs s | \`caldir\` + \`pics -R W\` | $(b3_sum "$b3_cs") s | $(ratio "$(b3_sum "$b3_cs")" "$(first "$a3_cs")") | $(ratio "$(b3_sum "$b3_cs")" "$i3_cs") | $n3_acs ($ns3_acs) | $n3_bcs ($ns3_bcs) |"
 for p in g2 g4 b2; do
   echo "| GRAPPA $p | ${G[$p.cli]} s | ${G[$p.in]} s | pygrappa | ${G[$p.py]} s | $(ratio "${G[$p.py]}" "${G[$p.cli]}") | $(ratio "${G[$p.py]}" "${G[$p.in]}") | ${G[$p.nacc]} (${G[$p.nsacc]}) | ${G[$p.npy]} (${G[$p.nspy]}) |"
 done
@@ -187,4 +227,5 @@ cat <<EOF
 ¹ in-process sense/cs median minus in-process espirit median.
 NRMSE: whole image (object support in brackets). Accord iterations: ${iters_l2:-?}; ${iters_cs:-?}.
 Peak RSS (max over runs) of \`accord recon\` on b2: espirit $(echo "$a_esp" | cut -d' ' -f2) MiB, sense $(echo "$a_l2" | cut -d' ' -f2) MiB, cs $(echo "$a_cs" | cut -d' ' -f2) MiB, grappa ${G[b2.rss]} MiB; k-space + maps + image (complex64) = $ref_mib MiB (3x = $(awk -v r="$ref_mib" 'BEGIN {print 3 * r}') MiB). BART peak RSS: ecalib $(echo "$b_ecalib" | cut -d' ' -f2) MiB, pics -l2 $(echo "$b_l2" | cut -d' ' -f2) MiB, pics -R W $(echo "$b_cs" | cut -d' ' -f2) MiB.
+Peak RSS on b3: Accord sense $(echo "$a3_l2" | cut -d' ' -f2) MiB, cs $(echo "$a3_cs" | cut -d' ' -f2) MiB; k-space + maps + image = $ref3_mib MiB (3x = $(awk -v r="$ref3_mib" 'BEGIN {print 3 * r}') MiB). BART: caldir $(echo "$b3_cal" | cut -d' ' -f2) MiB, pics -l2 $(echo "$b3_l2" | cut -d' ' -f2) MiB, pics -R W $(echo "$b3_cs" | cut -d' ' -f2) MiB.
 EOF
