@@ -129,9 +129,23 @@ fn sense_ops_adjoint_and_normal() {
         ] {
             let op = SenseOp::new(&be, &maps, &map_shape, sampling).unwrap();
             check_op(&be, &op);
+            // The bound FISTA steps with holds over the converged power iteration.
+            let (bound, eig) = (op.normal_bound(&be).unwrap(), max_eig(&be, &op, 500));
+            assert!(
+                eig <= bound * (1.0 + 1e-5),
+                "{img:?}: ‖AᴴA‖ ≈ {eig} > bound {bound}"
+            );
         }
         check_op(&be, &CoilExpand::new(&be, &maps, &map_shape).unwrap());
     }
+    // Fully sampled, AᴴA = SᴴS: the bound max Σ|S|² is the norm itself.
+    let maps = coil_maps(3, &[8, 8]);
+    let op = SenseOp::new(&be, &maps, &[3, 8, 8], SenseSampling::Full).unwrap();
+    let (bound, eig) = (op.normal_bound(&be).unwrap(), max_eig(&be, &op, 2000));
+    assert!(
+        (bound - eig).abs() < 1e-3 * bound,
+        "bound {bound} vs ‖SᴴS‖ {eig}"
+    );
     let maps = coil_maps(2, &[4, 4]);
     assert!(SenseOp::new(&be, &maps, &[2, 4, 5], SenseSampling::Full).is_err());
     assert!(SenseOp::new(&be, &maps, &[2, 4, 4], SenseSampling::Mask(vec![1.0; 15])).is_err());

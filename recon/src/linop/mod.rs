@@ -46,6 +46,11 @@ pub trait LinOp<B: Backend>: Send + Sync {
         self.forward(be, x, &mut y);
         self.adjoint(be, &y, out);
     }
+    /// An upper bound of `‖AᴴA‖` known without iterating (`None`, the default: unknown);
+    /// gradient methods take their step from it instead of a power iteration.
+    fn normal_bound(&self, _be: &B) -> Option<f64> {
+        None
+    }
 }
 
 /// Number of elements of a shape.

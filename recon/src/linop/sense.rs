@@ -73,6 +73,8 @@ pub struct SenseOp<B: Backend> {
     /// Along the others `Fᴴ·Fᴴ` cancels (a Cartesian mask that keeps whole readouts needs no
     /// FFT along the readout in `AᴴA`).
     normal_axes: Vec<usize>,
+    /// `max_r Σ_c |S_c(r)|² · max PᴴP`, an upper bound of `‖AᴴA‖` (`‖F‖ = 1`).
+    normal_bound: f64,
     scratch: Scratch<B>,
 }
 
@@ -117,8 +119,12 @@ impl<B: Backend> SenseOp<B> {
         let img = &map_shape[1..];
         let n = numel(img);
         let all_axes: Vec<usize> = (1..map_shape.len()).collect();
-        let (keep, weights, oshape, normal_axes) = match sampling {
-            SenseSampling::Full => (Keep::Full, None, map_shape.to_vec(), Vec::new()),
+        let map_power = be
+            .rss(&maps, nc)
+            .iter()
+            .fold(0.0f64, |m, &r| m.max(f64::from(r) * f64::from(r)));
+        let (keep, weights, oshape, normal_axes, max_weight) = match sampling {
+            SenseSampling::Full => (Keep::Full, None, map_shape.to_vec(), Vec::new(), 1.0),
             SenseSampling::Mask(w) => {
                 if w.len() != n {
                     return Err(ReconError::shape(
@@ -128,11 +134,13 @@ impl<B: Backend> SenseOp<B> {
                 }
                 let w2: Vec<f32> = w.iter().map(|v| v * v).collect();
                 let normal_axes = varying_axes(&w2, img);
+                let max_weight = w2.iter().fold(0.0f32, |m, &v| m.max(v));
                 (
                     Keep::Mask(real_buf(be, &w)),
                     Some(real_buf(be, &w2)),
                     map_shape.to_vec(),
                     normal_axes,
+                    max_weight,
                 )
             }
             SenseSampling::Indices(idx) => {
@@ -146,11 +154,13 @@ impl<B: Backend> SenseOp<B> {
                 let full: Vec<u32> = (0..nc)
                     .flat_map(|c| idx.iter().map(move |&i| (c * n) as u32 + i))
                     .collect();
+                let max_count = counts.iter().fold(0.0f32, |m, &v| m.max(v));
                 (
                     Keep::Indices(be.upload_idx(&full)),
                     Some(real_buf(be, &counts)),
                     vec![nc, idx.len()],
                     varying_axes(&counts, img),
+                    max_count,
                 )
             }
         };
@@ -163,6 +173,7 @@ impl<B: Backend> SenseOp<B> {
             keep,
             weights,
             normal_axes,
+            normal_bound: map_power * f64::from(max_weight),
             scratch: Scratch::new(),
         })
     }
@@ -258,6 +269,10 @@ impl<B: Backend> LinOp<B> for SenseOp<B> {
             }
         }
         self.scratch.put(k);
+    }
+
+    fn normal_bound(&self, _be: &B) -> Option<f64> {
+        Some(self.normal_bound)
     }
 }
 

@@ -1,7 +1,8 @@
 //! FISTA (fast iterative shrinkage-thresholding) for `min_x ½‖Ax − y‖² + g(x)` with `g` given
 //! by its proximal operator ([`super::Prox`], which carries the weight `λ`): a gradient step on
-//! the data term with step `1/L`, `L = ‖AᴴA‖` from a power iteration ([`super::max_eig`]),
-//! the proximal step, and Nesterov momentum.
+//! the data term with step `1/L`, `L ≥ ‖AᴴA‖` the operator's bound (for SENSE
+//! `max Σ|S|² · max PᴴP`, 1 for normalised maps, as BART's fixed step assumes) or else a power
+//! iteration ([`super::max_eig`]), the proximal step, and Nesterov momentum.
 //!
 //! # References
 //! - A. Beck, M. Teboulle, "A fast iterative shrinkage-thresholding algorithm for linear
@@ -18,9 +19,10 @@ use super::{Callback, Prox, SolveReport, check_len, max_eig, rel_change};
 pub struct FistaOptions {
     /// Most iterations.
     pub max_iter: usize,
-    /// The gradient step; `None` uses `1/L` with `L` the power-iteration estimate of `‖AᴴA‖`.
+    /// The gradient step; `None` uses `1/L` with `L` the operator's own bound of `‖AᴴA‖`
+    /// ([`LinOp::normal_bound`]) or, where it has none, the power-iteration estimate.
     pub step: Option<f32>,
-    /// Power iterations for `L` when `step` is `None`.
+    /// Power iterations for `L` when `step` is `None` and the operator knows no bound.
     pub power_iters: usize,
     /// Stop when the relative change `‖x_k − x_{k−1}‖ / ‖x_k‖` falls below this (0: never).
     pub tol: f64,
@@ -54,7 +56,10 @@ pub fn fista<B: Backend, A: LinOp<B> + ?Sized, P: Prox<B> + ?Sized>(
     let step = match opts.step {
         Some(s) => s,
         None => {
-            let l = max_eig(be, op, opts.power_iters);
+            let l = match op.normal_bound(be) {
+                Some(b) if b.is_finite() && b > 0.0 => b,
+                _ => max_eig(be, op, opts.power_iters),
+            };
             if !(l.is_finite() && l > 0.0) {
                 return Err(ReconError::numerical(
                     "fista",
