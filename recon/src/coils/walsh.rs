@@ -109,28 +109,61 @@ pub fn lowres_coil_images<B: Backend>(
     Ok(be.upload(&inverse_fft_spatial(be, &host, nc, dims, 1.0)))
 }
 
-/// Separable box sum of window `w` along `axis` of a `[z, y, x]` plane.
-fn box_sum(plane: &mut [C32], dims: [usize; 3], axis: usize, w: usize) {
+/// Separable box sum of window `w` along `axis` of a `[z, y, x]` plane. Along `x` by prefix
+/// sums per line; along `y` and `z` by a running sum of whole rows (contiguous, so it
+/// vectorises and walks memory in order), with the block's original rows kept in `rows`.
+/// Sums accumulate in double precision in `acc`.
+fn box_sum(
+    plane: &mut [C32],
+    dims: [usize; 3],
+    axis: usize,
+    w: usize,
+    rows: &mut Vec<C32>,
+    acc: &mut Vec<C64>,
+) {
     let n = dims[axis];
     if n == 1 || w <= 1 {
         return;
     }
     let stride: usize = dims[axis + 1..].iter().product();
-    let outer: usize = dims[..axis].iter().product();
     let half = w / 2;
-    let mut prefix = vec![C64::new(0.0, 0.0); n + 1];
-    for o in 0..outer {
-        for j in 0..stride {
-            let base = o * n * stride + j;
-            for i in 0..n {
-                let v = plane[base + i * stride];
-                prefix[i + 1] = prefix[i] + C64::new(f64::from(v.re), f64::from(v.im));
+    // Window of output `i`: `[i − half, i − half + w)`, clipped.
+    let lo = |i: usize| i.saturating_sub(half);
+    let hi = |i: usize| (i + w - half).min(n);
+    if stride == 1 {
+        acc.resize(n + 1, C64::new(0.0, 0.0));
+        for line in plane.chunks_exact_mut(n) {
+            for (i, v) in line.iter().enumerate() {
+                acc[i + 1] = acc[i] + C64::new(f64::from(v.re), f64::from(v.im));
             }
-            for i in 0..n {
-                let lo = i.saturating_sub(half);
-                let hi = (i + w - half).min(n);
-                let s = prefix[hi] - prefix[lo];
-                plane[base + i * stride] = C32::new(s.re as f32, s.im as f32);
+            for (i, v) in line.iter_mut().enumerate() {
+                let s = acc[hi(i)] - acc[lo(i)];
+                *v = C32::new(s.re as f32, s.im as f32);
+            }
+        }
+        return;
+    }
+    for block in plane.chunks_exact_mut(n * stride) {
+        rows.clear();
+        rows.extend_from_slice(block);
+        acc.clear();
+        acc.resize(stride, C64::new(0.0, 0.0));
+        let (mut a, mut b) = (0, 0);
+        for (i, out) in block.chunks_exact_mut(stride).enumerate() {
+            while b < hi(i) {
+                for (s, v) in acc.iter_mut().zip(&rows[b * stride..(b + 1) * stride]) {
+                    *s += C64::new(f64::from(v.re), f64::from(v.im));
+                }
+                b += 1;
+            }
+            while a < lo(i) {
+                for (s, v) in acc.iter_mut().zip(&rows[a * stride..(a + 1) * stride]) {
+                    *s -= C64::new(f64::from(v.re), f64::from(v.im));
+                }
+                a += 1;
+            }
+            for (o, s) in out.iter_mut().zip(acc.iter()) {
+                *o = C32::new(s.re as f32, s.im as f32);
             }
         }
     }
@@ -191,9 +224,9 @@ fn walsh_in_slabs<B: Backend>(
         let spix = (b - a) * plane_len;
         let (keep, kpix) = ((z0 - a) * plane_len, (z1 - z0) * plane_len);
         let mut cov = vec![C32::new(0.0, 0.0); pairs.len() * kpix];
-        cov.par_chunks_mut(kpix)
-            .zip(&pairs)
-            .for_each_init(Vec::new, |plane, (out, &(c, d))| {
+        cov.par_chunks_mut(kpix).zip(&pairs).for_each_init(
+            || (Vec::new(), Vec::new(), Vec::new()),
+            |(plane, rows, acc), (out, &(c, d))| {
                 let (mc, md) = (
                     &img[c * npix + a * plane_len..][..spix],
                     &img[d * npix + a * plane_len..][..spix],
@@ -201,10 +234,11 @@ fn walsh_in_slabs<B: Backend>(
                 plane.clear();
                 plane.extend(mc.iter().zip(md).map(|(x, y)| x * y.conj()));
                 for axis in 0..3 {
-                    box_sum(plane, sdims, axis, w);
+                    box_sum(plane, sdims, axis, w, rows, acc);
                 }
                 out.copy_from_slice(&plane[keep..keep + kpix]);
-            });
+            },
+        );
         let (m, e) = dominant_per_pixel(&cov, &pairs, nc, kpix, dims[2], f32::NEG_INFINITY);
         for c in 0..nc {
             maps[c * npix + z0 * plane_len..][..kpix].copy_from_slice(&m[c * kpix..][..kpix]);
