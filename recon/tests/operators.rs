@@ -152,6 +152,39 @@ fn sense_ops_adjoint_and_normal() {
     assert!(SenseOp::new(&be, &maps, &[2, 4, 4], SenseSampling::Indices(vec![16])).is_err());
 }
 
+/// Masks that vary along some axes only: the normal transforms just those axes (`FᴴF`
+/// cancels along the others), and must still equal the adjoint of the forward.
+#[test]
+fn sense_normal_with_masks_constant_along_some_axes() {
+    let be = CpuBackend::new();
+    let img = [6usize, 10, 19];
+    let nc = 3;
+    let maps = coil_maps(nc, &img);
+    for varying in [
+        vec![0usize],
+        vec![1],
+        vec![2],
+        vec![0, 1],
+        vec![1, 2],
+        vec![0, 2],
+        vec![0, 1, 2],
+    ] {
+        // A weight from the coordinates along the varying axes only (0, 1 and 2).
+        let mask: Vec<f32> = (0..numel(&img))
+            .map(|i| {
+                let at = [i / 190, (i / 19) % 10, i % 19];
+                let h: usize = varying
+                    .iter()
+                    .map(|&a| (a + 3) * at[a] * at[a] + at[a])
+                    .sum();
+                (h % 3) as f32
+            })
+            .collect();
+        let op = SenseOp::new(&be, &maps, &[nc, 6, 10, 19], SenseSampling::Mask(mask)).unwrap();
+        check_op(&be, &op);
+    }
+}
+
 #[test]
 fn finite_differences() {
     let be = CpuBackend::new();
