@@ -98,6 +98,9 @@ pub enum MapsMethod {
     Espirit,
     /// Adaptive (Walsh 2000 / Inati) from a low-resolution image.
     Walsh,
+    /// Direct (McKenzie 2002): Kaiser–Bessel-windowed calibration region / its RSS, like
+    /// `bart caldir`.
+    Direct,
 }
 
 /// Coil combination methods.
@@ -174,7 +177,7 @@ pub enum Stage {
     },
     /// Coil sensitivity estimation.
     Sensitivities {
-        /// ESPIRiT or Walsh.
+        /// ESPIRiT, Walsh or direct.
         #[serde(default = "default_maps_method")]
         method: MapsMethod,
         /// Calibration region size per phase-encoding axis (0 = the data's ACS block).

@@ -102,7 +102,7 @@ pub fn kaiser_bessel_beta(width: usize, oversampling: f64) -> f64 {
 
 /// The modified Bessel function of the first kind, order 0 (power series; exact to f64
 /// round-off for the arguments of the kernel, `|x| < 40`).
-fn bessel_i0(x: f64) -> f64 {
+pub(crate) fn bessel_i0(x: f64) -> f64 {
     let q = 0.25 * x * x;
     let (mut term, mut sum) = (1.0f64, 1.0f64);
     for k in 1..200 {

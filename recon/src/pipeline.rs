@@ -22,6 +22,7 @@ use accord_ismrmrd::xml::IsmrmrdHeader;
 use crate::backend::{Backend, C32, FftDirection};
 use crate::coil_compress::{CoilCompression, check_virtual_coils};
 use crate::coils::CoilMaps;
+use crate::coils::direct::direct_maps;
 use crate::coils::espirit::{EspiritOptions, espirit};
 use crate::coils::walsh::{WalshOptions, lowres_coil_images, walsh};
 use crate::config::{
@@ -578,6 +579,7 @@ fn estimate_maps<B: Backend>(
                 ..EspiritOptions::default()
             },
         ),
+        MapsMethod::Direct => direct_maps(be, k, cshape, calib),
         MapsMethod::Walsh => {
             let images = lowres_coil_images(be, k, cshape, calib)?;
             walsh(

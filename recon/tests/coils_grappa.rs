@@ -428,3 +428,30 @@ fn grappa_with_too_few_acs_lines_is_a_stage_error() {
         Err(ReconError::Stage { .. })
     ));
 }
+
+/// Direct maps against `bart caldir 10` on the same k-space (tests/data/recon/direct_k.npy,
+/// 4 coils × [16, 24, 20], fully sampled, noise σ = 0.002; tests/data/README.md).
+#[test]
+fn direct_maps_equal_bart_caldir() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/recon");
+    let (shape, k) = accord_recon::io::npy::read_npy_c64(root.join("direct_k.npy")).unwrap();
+    let (bshape, bart) =
+        accord_recon::io::npy::read_npy_c64(root.join("direct_caldir10.npy")).unwrap();
+    assert_eq!(shape, vec![4, 16, 24, 20]);
+    assert_eq!(bshape, shape);
+    let be = CpuBackend::new();
+    let maps = accord_recon::coils::direct_maps(&be, &be.upload(&k), &shape, 10).unwrap();
+    let ours = be.download(&maps.maps);
+    let diff: Vec<f32> = ours
+        .iter()
+        .zip(&bart)
+        .map(|(a, b)| (a - b).norm())
+        .collect();
+    let worst = diff.iter().copied().fold(0.0f32, f32::max);
+    let mean = diff.iter().map(|&d| f64::from(d)).sum::<f64>() / diff.len() as f64;
+    eprintln!("direct maps vs bart caldir: |difference| mean {mean:.1e}, max {worst:.1e}");
+    // Single-precision FFTs on both sides; the largest differences sit where the RSS that
+    // divides the maps is smallest (the edge of the field of view).
+    assert!(mean < 2e-5, "mean |difference| {mean}");
+    assert!(worst < 1e-3, "max |difference| {worst}");
+}

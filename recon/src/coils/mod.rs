@@ -1,5 +1,6 @@
-//! Coil sensitivity maps: ESPIRiT calibration ([`espirit()`], like `bart ecalib -m1`) and the
-//! adaptive Walsh / Inati combination weights ([`walsh()`]), plus the pieces they share: the
+//! Coil sensitivity maps: ESPIRiT calibration ([`espirit()`], like `bart ecalib -m1`), the
+//! adaptive Walsh / Inati combination weights ([`walsh()`]) and direct maps from the
+//! calibration region ([`direct_maps()`], like `bart caldir`), plus the pieces they share: the
 //! per-pixel dominant eigenvector of a small Hermitian coil × coil matrix, phase normalisation
 //! and low-resolution coil images from the k-space centre.
 //!
@@ -21,10 +22,14 @@
 //!   Magn Reson Med 2000;43:682–690.
 //! - Inati SJ, Hansen MS, Kellman P. A fast optimal method for coil sensitivity estimation and
 //!   adaptive coil combination for complex images. ISMRM 2014, p. 4407.
+//! - McKenzie CA, Yeh EN, Ohliger MA, Price MD, Sodickson DK. Self-calibrating parallel imaging
+//!   with automatic coil sensitivity extraction. Magn Reson Med 2002;47:529–538.
 
+pub mod direct;
 pub mod espirit;
 pub mod walsh;
 
+pub use direct::direct_maps;
 pub use espirit::{EspiritOptions, espirit, espirit_from_calibration};
 pub use walsh::{WalshOptions, lowres_coil_images, walsh};
 
