@@ -169,17 +169,20 @@ done
 
 # --- b3: 3-D CS and CG-SENSE (bench_bart.json bart_3d_128x128x64_16c_cs) ----------------------
 # Maps from the 24^3 calibration block: BART `caldir 24` (direct calibration; 3-D ecalib is
-# minutes with Debian's reference LAPACK), Accord Walsh (window 7) on the same block.
+# minutes with Debian's reference LAPACK), Accord's direct maps (method "direct", the same
+# algorithm) on the same block; "maps" is Accord's maps + one sensitivity combination.
 echo "== b3 (128x128x64, 16 coils, Poisson disc R=6.3 + 24x24 ACS)" >&2
 "$BART" poisson -Y 128 -Z 64 -y 2.5 -z 2 -C 24 -v -e -s 7 "$D/b3_mask" >/dev/null
 "$RB" gen3 "$D" b3 --mask "$D/b3_mask" --nx 128 --ny 128 --nz 64 --coils 16 --acs 24 >&2
-for m in cs sense; do
+for m in cs sense maps; do
   {
-    echo "# 3-D $m with Walsh maps from the 24x24 calibration block (written by recon_compare.sh)."
+    echo "# 3-D $m with direct maps from the 24x24 calibration block (written by recon_compare.sh)."
     echo "schema_version = 1"
-    echo; echo "[[stage]]"; echo 'kind = "sensitivities"'; echo 'method = "walsh"'; echo "window = 7"
+    echo; echo "[[stage]]"; echo 'kind = "sensitivities"'; echo 'method = "direct"'
     echo; echo "[[stage]]"
-    if [[ $m == cs ]]; then
+    if [[ $m == maps ]]; then
+      echo 'kind = "combine"'; echo 'method = "sensitivity"'
+    elif [[ $m == cs ]]; then
       echo 'kind = "cs"'; echo 'regulariser = "wavelet"'; echo "lambda = 0.005"
       echo "iterations = 50"; echo 'algorithm = "fista"'
     else
@@ -191,8 +194,10 @@ K3="$D/b3_k"
 b3_cal=$(wall "$RUNS" "bart caldir 24" "$BART" caldir 24 "$K3" "$D/b3_sens")
 b3_l2=$(wall "$CS_RUNS" "bart pics -S -l2 -r 0.001 -i 30" "$BART" pics -S -l2 -r 0.001 -i 30 "$K3" "$D/b3_sens" "$D/b3_bart_l2")
 b3_cs=$(wall "$CS_RUNS" "bart pics -S -n -R W:7:0:0.005 -i 50" "$BART" pics -S -n -R W:7:0:0.005 -i 50 "$K3" "$D/b3_sens" "$D/b3_bart_cs")
-a3_l2=$(wall "$CS_RUNS" "accord recon sense3.toml (Walsh + 30 CG)" "$ACCORD" recon "$D/b3.h5" --config "$D/sense3.toml" -o "$D/b3_acc_l2.npy" --force --quiet)
-a3_cs=$(wall "$CS_RUNS" "accord recon cs3.toml (Walsh + 50 FISTA)" "$ACCORD" recon "$D/b3.h5" --config "$D/cs3.toml" -o "$D/b3_acc_cs.npy" --force --quiet)
+a3_map=$(wall "$RUNS" "accord recon maps3.toml (direct maps)" "$ACCORD" recon "$D/b3.h5" --config "$D/maps3.toml" -o "$D/b3_acc_maps.npy" --force --quiet)
+a3_l2=$(wall "$CS_RUNS" "accord recon sense3.toml (direct + 30 CG)" "$ACCORD" recon "$D/b3.h5" --config "$D/sense3.toml" -o "$D/b3_acc_l2.npy" --force --quiet)
+a3_cs=$(wall "$CS_RUNS" "accord recon cs3.toml (direct + 50 FISTA)" "$ACCORD" recon "$D/b3.h5" --config "$D/cs3.toml" -o "$D/b3_acc_cs.npy" --force --quiet)
+i3_map=$(inproc "$RUNS" "in-process maps3.toml" "$D/b3.h5" "$D/maps3.toml")
 i3_l2=$(inproc "$CS_RUNS" "in-process sense3.toml" "$D/b3.h5" "$D/sense3.toml")
 i3_cs=$(inproc "$CS_RUNS" "in-process cs3.toml" "$D/b3.h5" "$D/cs3.toml")
 read -r n3_bl2 ns3_bl2 <<<"$(nrmse "$D/b3_gt.npy" "$D/b3_bart_l2")"
@@ -217,6 +222,7 @@ cat <<EOF
 | CS b2, solve only | | $(awk -v a="$i_cs" -v b="$i_esp" 'BEGIN {printf "%.3f", a - b}') s ¹ | \`pics -R W -i 100\` | $(first "$b_cs") s | | $(ratio "$(first "$b_cs")" "$(awk -v a="$i_cs" -v b="$i_esp" 'BEGIN {print a - b}')") | | |
 EOF
 b3_sum() { awk -v a="$(first "$b3_cal")" -v b="$(first "$1")" 'BEGIN {print a + b}'; }
+echo "| direct maps b3 | $(first "$a3_map") s | $i3_map s | \`caldir\` | $(first "$b3_cal") s | $(ratio "$(first "$b3_cal")" "$(first "$a3_map")") | $(ratio "$(first "$b3_cal")" "$i3_map") | | |"
 echo "| CG-SENSE b3 (maps + 30 CG) | $(first "$a3_l2") s | $i3_l2 s | \`caldir\` + \`pics -l2\` | $(b3_sum "$b3_l2") s | $(ratio "$(b3_sum "$b3_l2")" "$(first "$a3_l2")") | $(ratio "$(b3_sum "$b3_l2")" "$i3_l2") | $n3_al2 ($ns3_al2) | $n3_bl2 ($ns3_bl2) |"
 echo "| CS b3 (maps + 50 FISTA) | $(first "$a3_cs") s | $i3_cs s | \`caldir\` + \`pics -R W\` | $(b3_sum "$b3_cs") s | $(ratio "$(b3_sum "$b3_cs")" "$(first "$a3_cs")") | $(ratio "$(b3_sum "$b3_cs")" "$i3_cs") | $n3_acs ($ns3_acs) | $n3_bcs ($ns3_bcs) |"
 for p in g2 g4 b2; do
@@ -227,5 +233,5 @@ cat <<EOF
 ¹ in-process sense/cs median minus in-process espirit median.
 NRMSE: whole image (object support in brackets). Accord iterations: ${iters_l2:-?}; ${iters_cs:-?}.
 Peak RSS (max over runs) of \`accord recon\` on b2: espirit $(echo "$a_esp" | cut -d' ' -f2) MiB, sense $(echo "$a_l2" | cut -d' ' -f2) MiB, cs $(echo "$a_cs" | cut -d' ' -f2) MiB, grappa ${G[b2.rss]} MiB; k-space + maps + image (complex64) = $ref_mib MiB (3x = $(awk -v r="$ref_mib" 'BEGIN {print 3 * r}') MiB). BART peak RSS: ecalib $(echo "$b_ecalib" | cut -d' ' -f2) MiB, pics -l2 $(echo "$b_l2" | cut -d' ' -f2) MiB, pics -R W $(echo "$b_cs" | cut -d' ' -f2) MiB.
-Peak RSS on b3: Accord sense $(echo "$a3_l2" | cut -d' ' -f2) MiB, cs $(echo "$a3_cs" | cut -d' ' -f2) MiB; k-space + maps + image = $ref3_mib MiB (3x = $(awk -v r="$ref3_mib" 'BEGIN {print 3 * r}') MiB). BART: caldir $(echo "$b3_cal" | cut -d' ' -f2) MiB, pics -l2 $(echo "$b3_l2" | cut -d' ' -f2) MiB, pics -R W $(echo "$b3_cs" | cut -d' ' -f2) MiB.
+Peak RSS on b3: Accord maps $(echo "$a3_map" | cut -d' ' -f2) MiB, sense $(echo "$a3_l2" | cut -d' ' -f2) MiB, cs $(echo "$a3_cs" | cut -d' ' -f2) MiB; k-space + maps + image = $ref3_mib MiB (3x = $(awk -v r="$ref3_mib" 'BEGIN {print 3 * r}') MiB). BART: caldir $(echo "$b3_cal" | cut -d' ' -f2) MiB, pics -l2 $(echo "$b3_l2" | cut -d' ' -f2) MiB, pics -R W $(echo "$b3_cs" | cut -d' ' -f2) MiB.
 EOF
