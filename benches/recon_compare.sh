@@ -16,6 +16,8 @@
 #   bart pics -S -n -R W:3:0:0.005 -i 100 K S X
 # and on b3: bart caldir 24 K S; bart pics -S -l2 -r 0.001 -i 30 K S X;
 #   bart pics -S -n -R W:7:0:0.005 -i 50 K S X
+# and, on both problems, the CS again with random cycle spinning on both sides (BART without -n,
+# Accord with random_shift = true).
 # pygrappa side: grappa(kspace, calib, kernel_size=(5,5), lamda=0.01), timed in-process around
 # the call (benches/recon_peer.py).
 # Accord side: `accord recon RAW.h5 --config C -o OUT.npy` wall clock (start-up, HDF5 read, .npy
@@ -89,6 +91,8 @@ kind = "combine"
 method = "sensitivity"
 EOF
 cp examples/recon/sense.toml examples/recon/cs.toml examples/recon/grappa.toml "$D/"
+# cs.toml with BART's default random cycle spinning (pics without -n).
+sed 's/^algorithm = "fista"$/algorithm = "fista"\nrandom_shift = true/' "$D/cs.toml" >"$D/css.toml"
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 # wall N LABEL CMD...: N fresh runs of CMD; prints "median_s max_rss_mib" (RSS from /usr/bin/time -v).
@@ -138,6 +142,8 @@ b_cs=$(wall "$CS_RUNS" "bart pics -S -n -R W:3:0:0.005 -i 100" "$BART" pics -S -
 echo "== b2: Accord (accord recon, whole process)" >&2
 a_esp=$(wall "$RUNS" "accord recon espirit.toml" "$ACCORD" recon "$D/b2.h5" --config "$D/espirit.toml" -o "$D/b2_acc_maps.npy" --force --quiet)
 a_l2=$(wall "$RUNS" "accord recon sense.toml (ESPIRiT + CG)" "$ACCORD" recon "$D/b2.h5" --config "$D/sense.toml" -o "$D/b2_acc_l2.npy" --force --quiet)
+b_css=$(wall "$CS_RUNS" "bart pics -S -R W:3:0:0.005 -i 100 (spinning)" "$BART" pics -S -R W:3:0:0.005 -i 100 "$K" "$D/b2_sens" "$D/b2_bart_css")
+a_css=$(wall "$CS_RUNS" "accord recon css.toml (cs.toml + random_shift)" "$ACCORD" recon "$D/b2.h5" --config "$D/css.toml" -o "$D/b2_acc_css.npy" --force --quiet)
 a_cs=$(wall "$CS_RUNS" "accord recon cs.toml (ESPIRiT + FISTA)" "$ACCORD" recon "$D/b2.h5" --config "$D/cs.toml" -o "$D/b2_acc_cs.npy" --force --quiet)
 echo "== b2: Accord in-process (pipeline::run, no I/O)" >&2
 i_esp=$(inproc "$RUNS" "in-process espirit.toml" "$D/b2.h5" "$D/espirit.toml")
@@ -147,6 +153,8 @@ read -r n_bl2 ns_bl2 <<<"$(nrmse "$D/b2_gt.npy" "$D/b2_bart_l2")"
 read -r n_bcs ns_bcs <<<"$(nrmse "$D/b2_gt.npy" "$D/b2_bart_cs")"
 read -r n_al2 ns_al2 <<<"$(nrmse "$D/b2_gt.npy" "$D/b2_acc_l2.npy")"
 read -r n_acs ns_acs <<<"$(nrmse "$D/b2_gt.npy" "$D/b2_acc_cs.npy")"
+read -r n_bcss ns_bcss <<<"$(nrmse "$D/b2_gt.npy" "$D/b2_bart_css")"
+read -r n_acss ns_acss <<<"$(nrmse "$D/b2_gt.npy" "$D/b2_acc_css.npy")"
 iters_l2=$(grep -o 'CG-SENSE, [0-9]* iterations' "$D/b2_acc_l2.json" | head -1 || true)
 iters_cs=$(grep -o 'FISTA, [0-9]* iterations' "$D/b2_acc_cs.json" | head -1 || true)
 
@@ -174,7 +182,7 @@ done
 echo "== b3 (128x128x64, 16 coils, Poisson disc R=6.3 + 24x24 ACS)" >&2
 "$BART" poisson -Y 128 -Z 64 -y 2.5 -z 2 -C 24 -v -e -s 7 "$D/b3_mask" >/dev/null
 "$RB" gen3 "$D" b3 --mask "$D/b3_mask" --nx 128 --ny 128 --nz 64 --coils 16 --acs 24 >&2
-for m in cs sense maps; do
+for m in cs sense maps css; do
   {
     echo "# 3-D $m with direct maps from the 24x24 calibration block (written by recon_compare.sh)."
     echo "schema_version = 1"
@@ -182,9 +190,10 @@ for m in cs sense maps; do
     echo; echo "[[stage]]"
     if [[ $m == maps ]]; then
       echo 'kind = "combine"'; echo 'method = "sensitivity"'
-    elif [[ $m == cs ]]; then
+    elif [[ $m == cs* ]]; then
       echo 'kind = "cs"'; echo 'regulariser = "wavelet"'; echo "lambda = 0.005"
       echo "iterations = 50"; echo 'algorithm = "fista"'
+      if [[ $m == css ]]; then echo "random_shift = true"; fi
     else
       echo 'kind = "sense"'; echo "lambda = 0.001"; echo "iterations = 30"
     fi
@@ -195,6 +204,8 @@ b3_cal=$(wall "$RUNS" "bart caldir 24" "$BART" caldir 24 "$K3" "$D/b3_sens")
 b3_l2=$(wall "$CS_RUNS" "bart pics -S -l2 -r 0.001 -i 30" "$BART" pics -S -l2 -r 0.001 -i 30 "$K3" "$D/b3_sens" "$D/b3_bart_l2")
 b3_cs=$(wall "$CS_RUNS" "bart pics -S -n -R W:7:0:0.005 -i 50" "$BART" pics -S -n -R W:7:0:0.005 -i 50 "$K3" "$D/b3_sens" "$D/b3_bart_cs")
 a3_map=$(wall "$RUNS" "accord recon maps3.toml (direct maps)" "$ACCORD" recon "$D/b3.h5" --config "$D/maps3.toml" -o "$D/b3_acc_maps.npy" --force --quiet)
+b3_css=$(wall "$CS_RUNS" "bart pics -S -R W:7:0:0.005 -i 50 (spinning)" "$BART" pics -S -R W:7:0:0.005 -i 50 "$K3" "$D/b3_sens" "$D/b3_bart_css")
+a3_css=$(wall "$CS_RUNS" "accord recon css3.toml (cs3 + random_shift)" "$ACCORD" recon "$D/b3.h5" --config "$D/css3.toml" -o "$D/b3_acc_css.npy" --force --quiet)
 a3_l2=$(wall "$CS_RUNS" "accord recon sense3.toml (direct + 30 CG)" "$ACCORD" recon "$D/b3.h5" --config "$D/sense3.toml" -o "$D/b3_acc_l2.npy" --force --quiet)
 a3_cs=$(wall "$CS_RUNS" "accord recon cs3.toml (direct + 50 FISTA)" "$ACCORD" recon "$D/b3.h5" --config "$D/cs3.toml" -o "$D/b3_acc_cs.npy" --force --quiet)
 i3_map=$(inproc "$RUNS" "in-process maps3.toml" "$D/b3.h5" "$D/maps3.toml")
@@ -204,6 +215,8 @@ read -r n3_bl2 ns3_bl2 <<<"$(nrmse "$D/b3_gt.npy" "$D/b3_bart_l2")"
 read -r n3_bcs ns3_bcs <<<"$(nrmse "$D/b3_gt.npy" "$D/b3_bart_cs")"
 read -r n3_al2 ns3_al2 <<<"$(nrmse "$D/b3_gt.npy" "$D/b3_acc_l2.npy")"
 read -r n3_acs ns3_acs <<<"$(nrmse "$D/b3_gt.npy" "$D/b3_acc_cs.npy")"
+read -r n3_bcss ns3_bcss <<<"$(nrmse "$D/b3_gt.npy" "$D/b3_bart_css")"
+read -r n3_acss ns3_acss <<<"$(nrmse "$D/b3_gt.npy" "$D/b3_acc_css.npy")"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 # --- memory: k-space + maps + image of b2 (complex64) ---------------------------------------
@@ -221,10 +234,13 @@ cat <<EOF
 | CS b2 (ESPIRiT + 100 FISTA) | $(first "$a_cs") s | $i_cs s | \`ecalib\` + \`pics -R W\` | $(awk -v a="$(first "$b_ecalib")" -v b="$(first "$b_cs")" 'BEGIN {print a + b}') s | $(ratio "$(awk -v a="$(first "$b_ecalib")" -v b="$(first "$b_cs")" 'BEGIN {print a + b}')" "$(first "$a_cs")") | $(ratio "$(awk -v a="$(first "$b_ecalib")" -v b="$(first "$b_cs")" 'BEGIN {print a + b}')" "$i_cs") | $n_acs ($ns_acs) | $n_bcs ($ns_bcs) |
 | CS b2, solve only | | $(awk -v a="$i_cs" -v b="$i_esp" 'BEGIN {printf "%.3f", a - b}') s ¹ | \`pics -R W -i 100\` | $(first "$b_cs") s | | $(ratio "$(first "$b_cs")" "$(awk -v a="$i_cs" -v b="$i_esp" 'BEGIN {print a - b}')") | | |
 EOF
+b2_css_sum=$(awk -v a="$(first "$b_ecalib")" -v b="$(first "$b_css")" 'BEGIN {print a + b}')
+echo "| CS b2 with random cycle spinning (both) | $(first "$a_css") s | | \`ecalib\` + \`pics -R W\` (no \`-n\`) | $b2_css_sum s | $(ratio "$b2_css_sum" "$(first "$a_css")") | | $n_acss ($ns_acss) | $n_bcss ($ns_bcss) |"
 b3_sum() { awk -v a="$(first "$b3_cal")" -v b="$(first "$1")" 'BEGIN {print a + b}'; }
 echo "| direct maps b3 | $(first "$a3_map") s | $i3_map s | \`caldir\` | $(first "$b3_cal") s | $(ratio "$(first "$b3_cal")" "$(first "$a3_map")") | $(ratio "$(first "$b3_cal")" "$i3_map") | | |"
 echo "| CG-SENSE b3 (maps + 30 CG) | $(first "$a3_l2") s | $i3_l2 s | \`caldir\` + \`pics -l2\` | $(b3_sum "$b3_l2") s | $(ratio "$(b3_sum "$b3_l2")" "$(first "$a3_l2")") | $(ratio "$(b3_sum "$b3_l2")" "$i3_l2") | $n3_al2 ($ns3_al2) | $n3_bl2 ($ns3_bl2) |"
 echo "| CS b3 (maps + 50 FISTA) | $(first "$a3_cs") s | $i3_cs s | \`caldir\` + \`pics -R W\` | $(b3_sum "$b3_cs") s | $(ratio "$(b3_sum "$b3_cs")" "$(first "$a3_cs")") | $(ratio "$(b3_sum "$b3_cs")" "$i3_cs") | $n3_acs ($ns3_acs) | $n3_bcs ($ns3_bcs) |"
+echo "| CS b3 with random cycle spinning (both) | $(first "$a3_css") s | | \`caldir\` + \`pics -R W\` (no \`-n\`) | $(b3_sum "$b3_css") s | $(ratio "$(b3_sum "$b3_css")" "$(first "$a3_css")") | | $n3_acss ($ns3_acss) | $n3_bcss ($ns3_bcss) |"
 for p in g2 g4 b2; do
   echo "| GRAPPA $p | ${G[$p.cli]} s | ${G[$p.in]} s | pygrappa | ${G[$p.py]} s | $(ratio "${G[$p.py]}" "${G[$p.cli]}") | $(ratio "${G[$p.py]}" "${G[$p.in]}") | ${G[$p.nacc]} (${G[$p.nsacc]}) | ${G[$p.npy]} (${G[$p.nspy]}) |"
 done

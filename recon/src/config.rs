@@ -231,6 +231,10 @@ pub enum Stage {
         /// FISTA or ADMM.
         #[serde(default = "default_cs_algorithm")]
         algorithm: CsAlgorithm,
+        /// Random cycle spinning of the wavelet (BART `pics -R W` without `-n`; fixed seed):
+        /// wavelet regulariser with FISTA only.
+        #[serde(default)]
+        random_shift: bool,
     },
     /// Non-Cartesian gridding (Kaiser–Bessel) with deapodisation and density compensation.
     Nufft {
@@ -450,10 +454,23 @@ impl ReconConfig {
                     nonneg("tolerance", *tolerance)?;
                 }
                 Stage::Cs {
-                    lambda, iterations, ..
+                    lambda,
+                    iterations,
+                    regulariser,
+                    algorithm,
+                    random_shift,
                 } => {
                     nonneg("lambda", *lambda)?;
                     positive("iterations", *iterations as f64)?;
+                    if *random_shift
+                        && (*regulariser != Regulariser::Wavelet
+                            || *algorithm != CsAlgorithm::Fista)
+                    {
+                        return Err(ReconError::config(
+                            key("random_shift"),
+                            "cycle spinning applies to the wavelet regulariser with FISTA only",
+                        ));
+                    }
                 }
                 Stage::Nufft {
                     oversampling,
@@ -610,6 +627,16 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("schema_version"), "{e}");
+        let e = ReconConfig::from_toml(
+            "schema_version = 1\n[[stage]]\nkind = \"sensitivities\"\n[[stage]]\nkind = \"cs\"\nregulariser = \"tv\"\nrandom_shift = true\n",
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("stage[1].random_shift") && e.contains("FISTA only"),
+            "{e}"
+        );
         let e = ReconConfig::from_toml(
             "schema_version = 1\n[backend]\ndevice = \"tpu\"\n[[stage]]\nkind = \"combine\"\n",
             "s.toml",

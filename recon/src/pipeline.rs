@@ -667,6 +667,7 @@ pub(crate) fn solve_with<B: Backend, A: LinOp<B>>(
             lambda,
             iterations,
             algorithm,
+            random_shift,
         } => {
             let axes: Vec<usize> = (0..grid.len()).collect();
             match (regulariser, algorithm) {
@@ -674,7 +675,10 @@ pub(crate) fn solve_with<B: Backend, A: LinOp<B>>(
                     let wavelet =
                         SymmetricWavelet::new(grid, &axes, Daubechies::Db2, DEFAULT_MIN_BAND)?;
                     let levels = wavelet.levels_per_axis();
-                    let prox = WaveletThreshold::new(wavelet, *lambda as f32)?;
+                    let mut prox = WaveletThreshold::new(wavelet, *lambda as f32)?;
+                    if *random_shift {
+                        prox = prox.with_random_shifts();
+                    }
                     let r = fista(
                         be,
                         op,
@@ -688,7 +692,12 @@ pub(crate) fn solve_with<B: Backend, A: LinOp<B>>(
                         None,
                     )?;
                     format!(
-                        "l1-wavelet (db2, symmetric boundaries, levels {levels:?}) FISTA, {} iterations, data scale {scale:.4e}",
+                        "l1-wavelet (db2, symmetric boundaries, levels {levels:?}{}) FISTA, {} iterations, data scale {scale:.4e}",
+                        if *random_shift {
+                            ", random cycle spinning"
+                        } else {
+                            ""
+                        },
                         r.iterations
                     )
                 }

@@ -309,10 +309,12 @@ where
 /// `λ‖W x‖₁` with `W` the [`SymmetricWavelet`] frame, applied as BART applies it: synthesis of
 /// the soft-thresholded analysis, `x ← S(soft(W x, λ·step))` (for this non-orthogonal frame an
 /// approximation of the proximal operator, the one BART's `pics` uses).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct WaveletThreshold {
     wavelet: SymmetricWavelet,
     lambda: f32,
+    /// State of the generator of the random shifts (BART's cycle spinning), when on.
+    shifts: Option<std::sync::Mutex<u32>>,
 }
 
 impl WaveletThreshold {
@@ -324,7 +326,44 @@ impl WaveletThreshold {
                 format!("lambda {lambda} must be finite and ≥ 0"),
             ));
         }
-        Ok(WaveletThreshold { wavelet, lambda })
+        Ok(WaveletThreshold {
+            wavelet,
+            lambda,
+            shifts: None,
+        })
+    }
+
+    /// Random cycle spinning, as BART's `-R W` does: every threshold step circularly shifts
+    /// the image by a random amount in `[0, 2^levels]` along each transformed axis, thresholds
+    /// and shifts back, so the wavelet grid's block edges do not stay in one place. The shifts
+    /// come from a fixed-seed generator: the same run gives the same image.
+    pub fn with_random_shifts(mut self) -> Self {
+        self.shifts = Some(std::sync::Mutex::new(1));
+        self
+    }
+
+    /// The next shifts per axis (zero for untransformed axes), or `None` without cycle spinning.
+    fn next_shifts(&self) -> Option<Vec<usize>> {
+        let state = self.shifts.as_ref()?;
+        let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+        let shape = self.wavelet.shape();
+        Some(
+            self.wavelet
+                .levels_per_axis()
+                .iter()
+                .zip(shape)
+                .map(|(&levels, &n)| {
+                    if levels == 0 {
+                        return 0;
+                    }
+                    // xorshift32
+                    *s ^= *s << 13;
+                    *s ^= *s >> 17;
+                    *s ^= *s << 5;
+                    (*s as usize % ((1usize << levels) + 1)) % n
+                })
+                .collect(),
+        )
     }
 
     /// The transform.
@@ -335,9 +374,37 @@ impl WaveletThreshold {
 
 impl<B: Backend> Prox<B> for WaveletThreshold {
     fn prox(&self, be: &B, x: &mut B::Buf, step: f32) {
-        let mut c = be.upload(&self.wavelet.analysis(&be.download(x)));
+        let shifts = self.next_shifts();
+        let mut host = be.download(x);
+        if let Some(s) = &shifts {
+            roll(&mut host, self.wavelet.shape(), s, true);
+        }
+        let mut c = be.upload(&self.wavelet.analysis(&host));
         be.soft_threshold(&mut c, self.lambda * step);
-        *x = be.upload(&self.wavelet.synthesis(&be.download(&c)));
+        let mut y = self.wavelet.synthesis(&be.download(&c));
+        if let Some(s) = &shifts {
+            roll(&mut y, self.wavelet.shape(), s, false);
+        }
+        *x = be.upload_vec(y);
+    }
+}
+
+/// Circular shift of a C-order array of `shape` by `shifts` per axis (forward: towards higher
+/// indices; backward undoes it).
+fn roll(x: &mut [C32], shape: &[usize], shifts: &[usize], forward: bool) {
+    for (a, &s) in shifts.iter().enumerate() {
+        if s == 0 {
+            continue;
+        }
+        let inner: usize = shape[a + 1..].iter().product();
+        let block = shape[a] * inner;
+        x.par_chunks_mut(block).for_each(|b| {
+            if forward {
+                b.rotate_right(s * inner);
+            } else {
+                b.rotate_left(s * inner);
+            }
+        });
     }
 }
 
@@ -354,6 +421,47 @@ mod tests {
             (s as f32 / u32::MAX as f32) - 0.5
         };
         (0..n).map(|_| C32::new(next(), next())).collect()
+    }
+
+    #[test]
+    fn roll_shifts_along_each_axis_and_back() {
+        let shape = [3usize, 4];
+        let x: Vec<C32> = (0..12).map(|i| C32::new(i as f32, 0.0)).collect();
+        let mut y = x.clone();
+        roll(&mut y, &shape, &[1, 2], true);
+        // y[i, j] = x[i − 1, j − 2] (mod the shape).
+        for i in 0..3 {
+            for j in 0..4 {
+                assert_eq!(y[i * 4 + j], x[((i + 2) % 3) * 4 + (j + 2) % 4]);
+            }
+        }
+        roll(&mut y, &shape, &[1, 2], false);
+        assert_eq!(y, x);
+    }
+
+    #[test]
+    fn cycle_spinning_keeps_the_zero_threshold_an_identity() {
+        let be = crate::backend::CpuBackend::new();
+        let shape = [16usize, 24];
+        let w = SymmetricWavelet::new(&shape, &[0, 1], Daubechies::Db2, 4).unwrap();
+        let t = WaveletThreshold::new(w, 0.0).unwrap().with_random_shifts();
+        let x = noise(numel(&shape), 3);
+        let mut shifts_seen = std::collections::HashSet::new();
+        let mut b = x.clone();
+        for _ in 0..5 {
+            shifts_seen.insert(t.next_shifts().unwrap());
+            t.prox(&be, &mut b, 1.0);
+        }
+        let err = x
+            .iter()
+            .zip(&b)
+            .map(|(a, b)| (a - b).norm())
+            .fold(0.0, f32::max);
+        assert!(err < 1e-5, "{err}");
+        assert!(shifts_seen.len() > 1, "the shifts change: {shifts_seen:?}");
+        for s in &shifts_seen {
+            assert!(s.iter().zip(&shape).all(|(&s, &n)| s < n), "{s:?}");
+        }
     }
 
     #[test]
