@@ -57,7 +57,7 @@ use faer::{Accum, Conj, Mat, MatMut, MatRef, Par};
 use rayon::prelude::*;
 
 use crate::backend::{Backend, C32, C64};
-use crate::coils::split_shape;
+use crate::coils::{split_coil_buffer, split_shape};
 use crate::error::{ReconError, Result};
 
 const STAGE: &str = "grappa";
@@ -1141,14 +1141,7 @@ pub fn extract_acs<B: Backend>(
     kspace: &B::Buf,
     shape: &[usize],
 ) -> Result<(B::Buf, Vec<usize>)> {
-    let (nc, dims) = split_shape(STAGE, shape)?;
-    let npix: usize = dims.iter().product();
-    if be.len(kspace) != nc * npix {
-        return Err(ReconError::shape(
-            STAGE,
-            format!("{} samples for shape {shape:?}", be.len(kspace)),
-        ));
-    }
+    let (nc, dims, npix) = split_coil_buffer(STAGE, be, kspace, shape)?;
     let host = be.download(kspace);
     let zero = C32::new(0.0, 0.0);
     let [nz, ny, nx] = dims;

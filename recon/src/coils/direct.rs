@@ -13,7 +13,7 @@
 
 use rayon::prelude::*;
 
-use super::{CoilMaps, split_shape};
+use super::{CoilMaps, split_coil_buffer};
 use crate::backend::{Backend, C32, FftDirection};
 use crate::conventions::crop_start;
 use crate::error::{ReconError, Result};
@@ -79,14 +79,7 @@ pub fn direct_maps<B: Backend>(
     shape: &[usize],
     calib: usize,
 ) -> Result<CoilMaps<B>> {
-    let (nc, dims) = split_shape(STAGE, shape)?;
-    let npix: usize = dims.iter().product();
-    if be.len(kspace) != nc * npix {
-        return Err(ReconError::shape(
-            STAGE,
-            format!("{} samples for shape {shape:?}", be.len(kspace)),
-        ));
-    }
+    let (nc, dims, npix) = split_coil_buffer(STAGE, be, kspace, shape)?;
     if calib == 0 {
         return Err(ReconError::stage(STAGE, "calibration region of size 0"));
     }

@@ -33,7 +33,7 @@ use rayon::prelude::*;
 
 use super::{
     CoilMaps, DominantSolver, PhaseReference, RowMatrices, dominant_per_row, gram_of_rows,
-    normalise_phase, split_shape,
+    normalise_phase, split_coil_buffer, split_shape,
 };
 use crate::backend::{Backend, C64};
 use crate::conventions::crop_start;
@@ -84,14 +84,7 @@ pub fn espirit<B: Backend>(
     shape: &[usize],
     opts: &EspiritOptions,
 ) -> Result<CoilMaps<B>> {
-    let (nc, dims) = split_shape(STAGE, shape)?;
-    let npix: usize = dims.iter().product();
-    if be.len(kspace) != nc * npix {
-        return Err(ReconError::shape(
-            STAGE,
-            format!("{} samples for shape {shape:?}", be.len(kspace)),
-        ));
-    }
+    let (nc, dims, npix) = split_coil_buffer(STAGE, be, kspace, shape)?;
     let cal: Vec<usize> = dims
         .iter()
         .map(|&n| if n == 1 { 1 } else { opts.calib })

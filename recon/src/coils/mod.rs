@@ -84,6 +84,25 @@ pub(crate) fn split_shape(op: &'static str, shape: &[usize]) -> Result<(usize, [
     Ok((nc, dims))
 }
 
+/// [`split_shape`] of a coil buffer, checking that `buf` holds `shape`'s samples; returns the
+/// coil count, the spatial dims and the pixels per coil.
+pub(crate) fn split_coil_buffer<B: Backend>(
+    op: &'static str,
+    be: &B,
+    buf: &B::Buf,
+    shape: &[usize],
+) -> Result<(usize, [usize; 3], usize)> {
+    let (nc, dims) = split_shape(op, shape)?;
+    let npix: usize = dims.iter().product();
+    if be.len(buf) != nc * npix {
+        return Err(ReconError::shape(
+            op,
+            format!("{} samples for shape {shape:?}", be.len(buf)),
+        ));
+    }
+    Ok((nc, dims, npix))
+}
+
 /// Workspace of [`dominant_eigen`].
 #[derive(Debug, Default, Clone)]
 pub(crate) struct EigenWork {

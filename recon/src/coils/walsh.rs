@@ -17,7 +17,8 @@
 use rayon::prelude::*;
 
 use super::{
-    CoilMaps, PhaseReference, dominant_per_pixel, inverse_fft_spatial, normalise_phase, split_shape,
+    CoilMaps, PhaseReference, dominant_per_pixel, inverse_fft_spatial, normalise_phase,
+    split_coil_buffer,
 };
 use crate::backend::{Backend, C32, C64};
 use crate::conventions::crop_start;
@@ -57,14 +58,7 @@ pub fn lowres_coil_images<B: Backend>(
     shape: &[usize],
     calib: usize,
 ) -> Result<B::Buf> {
-    let (nc, dims) = split_shape(STAGE, shape)?;
-    let npix: usize = dims.iter().product();
-    if be.len(kspace) != nc * npix {
-        return Err(ReconError::shape(
-            STAGE,
-            format!("{} samples for shape {shape:?}", be.len(kspace)),
-        ));
-    }
+    let (nc, dims, npix) = split_coil_buffer(STAGE, be, kspace, shape)?;
     if calib == 0 || dims.iter().any(|&n| n > 1 && calib > n) {
         return Err(ReconError::stage(
             STAGE,
@@ -189,14 +183,7 @@ fn walsh_in_slabs<B: Backend>(
     opts: &WalshOptions,
     slab_pixels: usize,
 ) -> Result<CoilMaps<B>> {
-    let (nc, dims) = split_shape(STAGE, shape)?;
-    let npix: usize = dims.iter().product();
-    if be.len(images) != nc * npix {
-        return Err(ReconError::shape(
-            STAGE,
-            format!("{} samples for shape {shape:?}", be.len(images)),
-        ));
-    }
+    let (nc, dims, npix) = split_coil_buffer(STAGE, be, images, shape)?;
     if opts.window == 0 {
         return Err(ReconError::config(STAGE, "window must be at least 1"));
     }
