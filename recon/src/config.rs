@@ -27,6 +27,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ReconError, Result};
+use crate::solve::FistaOrder;
 
 /// The configuration schema this build reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -235,6 +236,11 @@ pub enum Stage {
         /// wavelet regulariser with FISTA only.
         #[serde(default)]
         random_shift: bool,
+        /// Order of the FISTA steps: `"bart"` (threshold, momentum, gradient step; the result
+        /// is the last gradient step, as `bart pics` returns) or `"beck_teboulle"` (the result
+        /// is the last threshold step); FISTA only.
+        #[serde(default = "default_fista_order")]
+        fista_order: FistaOrder,
     },
     /// Non-Cartesian gridding (Kaiser–Bessel) with deapodisation and density compensation.
     Nufft {
@@ -302,6 +308,9 @@ fn default_cs_iterations() -> usize {
 }
 fn default_cs_algorithm() -> CsAlgorithm {
     CsAlgorithm::Fista
+}
+fn default_fista_order() -> FistaOrder {
+    FistaOrder::Bart
 }
 fn default_nufft_oversampling() -> f64 {
     2.0
@@ -459,6 +468,7 @@ impl ReconConfig {
                     regulariser,
                     algorithm,
                     random_shift,
+                    ..
                 } => {
                     nonneg("lambda", *lambda)?;
                     positive("iterations", *iterations as f64)?;
@@ -635,6 +645,16 @@ mod tests {
         .to_string();
         assert!(
             e.contains("stage[1].random_shift") && e.contains("FISTA only"),
+            "{e}"
+        );
+        let e = ReconConfig::from_toml(
+            "schema_version = 1\n[[stage]]\nkind = \"sensitivities\"\n[[stage]]\nkind = \"cs\"\nfista_order = \"nesterov\"\n",
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("s.toml") && e.contains("nesterov") && e.contains("beck_teboulle"),
             "{e}"
         );
         let e = ReconConfig::from_toml(

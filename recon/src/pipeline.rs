@@ -668,6 +668,7 @@ pub(crate) fn solve_with<B: Backend, A: LinOp<B>>(
             iterations,
             algorithm,
             random_shift,
+            fista_order,
         } => {
             let axes: Vec<usize> = (0..grid.len()).collect();
             match (regulariser, algorithm) {
@@ -687,12 +688,13 @@ pub(crate) fn solve_with<B: Backend, A: LinOp<B>>(
                         &mut x,
                         &FistaOptions {
                             max_iter: *iterations,
+                            order: *fista_order,
                             ..FistaOptions::default()
                         },
                         None,
                     )?;
                     format!(
-                        "l1-wavelet (db2, symmetric boundaries, levels {levels:?}{}) FISTA, {} iterations, data scale {scale:.4e}",
+                        "l1-wavelet (db2, symmetric boundaries, levels {levels:?}{}) FISTA ({fista_order:?} order), {} iterations, data scale {scale:.4e}",
                         if *random_shift {
                             ", random cycle spinning"
                         } else {

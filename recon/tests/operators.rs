@@ -8,7 +8,7 @@ use accord_recon::linop::{
     pseudo_random,
 };
 use accord_recon::solve::{
-    AdmmOptions, CgOptions, FistaOptions, L1, L1Transform, admm, cg, fista, max_eig,
+    AdmmOptions, CgOptions, FistaOptions, FistaOrder, L1, L1Transform, admm, cg, fista, max_eig,
 };
 use accord_recon::{Backend, C32, CpuBackend};
 
@@ -360,6 +360,32 @@ fn fista_with_a_unitary_operator_is_the_soft_threshold() {
     let err = max_abs_diff(&x, &want);
     eprintln!("FISTA vs soft threshold: max error {err:.2e}");
     assert!(err < 1e-4, "max error {err}");
+}
+
+#[test]
+fn fista_in_bart_order_returns_the_last_gradient_step() {
+    // With a unitary A (step 1) the minimiser is x* = soft(Aᴴy, λ) and the gradient step from it
+    // lands on Aᴴy: BART's order returns Aᴴy, whose threshold is the Beck–Teboulle result.
+    let be = CpuBackend::new();
+    let shape = [9usize, 8];
+    let op = FftOp::new(&shape, &[0, 1]).unwrap();
+    let y = be.upload(&pseudo_random(72, 11));
+    let lambda = 0.15f32;
+    let mut x = be.zeros(72);
+    let opts = FistaOptions {
+        max_iter: 20,
+        order: FistaOrder::Bart,
+        ..FistaOptions::default()
+    };
+    fista(&be, &op, &y, &L1::new(lambda), &mut x, &opts, None).unwrap();
+    let mut fy = be.zeros(72);
+    op.adjoint(&be, &y, &mut fy);
+    let err = max_abs_diff(&x, &fy);
+    let thresholded: Vec<C32> = x.iter().map(|&v| soft(v, lambda)).collect();
+    let want: Vec<C32> = fy.iter().map(|&v| soft(v, lambda)).collect();
+    let err_soft = max_abs_diff(&thresholded, &want);
+    eprintln!("FISTA (BART's order) vs Aᴴy: {err:.2e}; thresholded vs soft(Aᴴy): {err_soft:.2e}");
+    assert!(err < 1e-4 && err_soft < 1e-4, "{err}, {err_soft}");
 }
 
 #[test]

@@ -26,7 +26,7 @@ pub mod prox;
 
 pub use admm::{AdmmOptions, admm};
 pub use cg::{Cg, CgOptions, cg};
-pub use fista::{FistaOptions, fista};
+pub use fista::{FistaOptions, FistaOrder, fista};
 pub use power::max_eig;
 pub use prox::{L1, L1Transform, Prox, Zero};
 
