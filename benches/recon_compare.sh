@@ -156,7 +156,7 @@ read -r n_acs ns_acs <<<"$(nrmse "$D/b2_gt.npy" "$D/b2_acc_cs.npy")"
 read -r n_bcss ns_bcss <<<"$(nrmse "$D/b2_gt.npy" "$D/b2_bart_css")"
 read -r n_acss ns_acss <<<"$(nrmse "$D/b2_gt.npy" "$D/b2_acc_css.npy")"
 iters_l2=$(grep -o 'CG-SENSE, [0-9]* iterations' "$D/b2_acc_l2.json" | head -1 || true)
-iters_cs=$(grep -o 'FISTA, [0-9]* iterations' "$D/b2_acc_cs.json" | head -1 || true)
+iters_cs=$(grep -oE 'FISTA( \([^)]*\))?, [0-9]+ iterations' "$D/b2_acc_cs.json" | head -1 || true)
 
 # --- GRAPPA ---------------------------------------------------------------------------------
 declare -A G

@@ -694,7 +694,7 @@ pub(crate) fn solve_with<B: Backend, A: LinOp<B>>(
                         None,
                     )?;
                     format!(
-                        "l1-wavelet (db2, symmetric boundaries, levels {levels:?}{}) FISTA ({fista_order:?} order), {} iterations, data scale {scale:.4e}",
+                        "l1-wavelet (db2, symmetric boundaries, levels {levels:?}{}) FISTA ({fista_order}), {} iterations, data scale {scale:.4e}",
                         if *random_shift {
                             ", random cycle spinning"
                         } else {

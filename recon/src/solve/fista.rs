@@ -34,6 +34,15 @@ pub enum FistaOrder {
     Bart,
 }
 
+impl std::fmt::Display for FistaOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FistaOrder::BeckTeboulle => "Beck–Teboulle order",
+            FistaOrder::Bart => "BART's order",
+        })
+    }
+}
+
 /// Settings of [`fista()`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FistaOptions {
