@@ -596,73 +596,52 @@ mod tests {
         assert_eq!(back, c);
     }
 
+    /// The message of the error of parsing `text` as `s.toml`.
+    fn config_error(text: &str) -> String {
+        ReconConfig::from_toml(text, "s.toml")
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn unknown_keys_stages_and_bad_values_are_errors_with_the_place() {
-        let e = ReconConfig::from_toml(&SENSE.replace("iterations", "iteration"), "s.toml")
-            .unwrap_err()
-            .to_string();
+        let e = config_error(&SENSE.replace("iterations", "iteration"));
         assert!(
             e.contains("s.toml") && e.contains("line 11") && e.contains("iteration"),
             "{e}"
         );
-        let e = ReconConfig::from_toml(&SENSE.replace("\"sense\"", "\"sensible\""), "s.toml")
-            .unwrap_err()
-            .to_string();
+        let e = config_error(&SENSE.replace("\"sense\"", "\"sensible\""));
         assert!(e.contains("sensible"), "{e}");
-        let e = ReconConfig::from_toml(&SENSE.replace("30", "0"), "s.toml")
-            .unwrap_err()
-            .to_string();
+        let e = config_error(&SENSE.replace("30", "0"));
         assert!(e.contains("stage[2].iterations"), "{e}");
-        let e = ReconConfig::from_toml(
-            "schema_version = 1\n[[stage]]\nkind = \"sense\"\n",
-            "s.toml",
-        )
-        .unwrap_err()
-        .to_string();
+        let e = config_error("schema_version = 1\n[[stage]]\nkind = \"sense\"\n");
         assert!(e.contains("add a 'sensitivities' stage"), "{e}");
-        let e = ReconConfig::from_toml(
+        let e = config_error(
             "schema_version = 1\n[[stage]]\nkind = \"combine\"\n[[stage]]\nkind = \"prewhiten\"\n",
-            "s.toml",
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(
             e.contains("stage[1]") && e.contains("cannot come after"),
             "{e}"
         );
-        let e = ReconConfig::from_toml(
-            "schema_version = 2\n[[stage]]\nkind = \"combine\"\n",
-            "s.toml",
-        )
-        .unwrap_err()
-        .to_string();
+        let e = config_error("schema_version = 2\n[[stage]]\nkind = \"combine\"\n");
         assert!(e.contains("schema_version"), "{e}");
-        let e = ReconConfig::from_toml(
+        let e = config_error(
             "schema_version = 1\n[[stage]]\nkind = \"sensitivities\"\n[[stage]]\nkind = \"cs\"\nregulariser = \"tv\"\nrandom_shift = true\n",
-            "s.toml",
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(
             e.contains("stage[1].random_shift") && e.contains("FISTA only"),
             "{e}"
         );
-        let e = ReconConfig::from_toml(
+        let e = config_error(
             "schema_version = 1\n[[stage]]\nkind = \"sensitivities\"\n[[stage]]\nkind = \"cs\"\nfista_order = \"nesterov\"\n",
-            "s.toml",
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(
             e.contains("s.toml") && e.contains("nesterov") && e.contains("beck_teboulle"),
             "{e}"
         );
-        let e = ReconConfig::from_toml(
+        let e = config_error(
             "schema_version = 1\n[backend]\ndevice = \"tpu\"\n[[stage]]\nkind = \"combine\"\n",
-            "s.toml",
-        )
-        .unwrap_err()
-        .to_string();
+        );
         assert!(e.contains("tpu"), "{e}");
     }
 }

@@ -333,11 +333,7 @@ mod tests {
         // The host path agrees with the backend path.
         let mut host = fresh.clone();
         pw.apply_host(&mut host).unwrap();
-        let err: f32 = host
-            .iter()
-            .zip(&white)
-            .map(|(a, b)| (a - b).norm())
-            .fold(0.0, f32::max);
+        let err = crate::test_util::max_abs_diff(&host, &white);
         assert!(err < 1e-4, "host and backend whitening differ by {err}");
     }
 

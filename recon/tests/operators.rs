@@ -341,8 +341,9 @@ fn cg_with_tikhonov_matches_the_diagonal_closed_form() {
     assert!(err < 1e-5, "max error {err}");
 }
 
-#[test]
-fn fista_with_a_unitary_operator_is_the_soft_threshold() {
+/// FISTA on `min ½‖Ax − y‖² + λ‖x‖₁` with the unitary centred 2-D FFT as `A` (step 1), in the
+/// given order: returns the solver's `x`, `Aᴴy` and `λ`.
+fn fista_on_a_unitary_fft(order: FistaOrder) -> (Vec<C32>, Vec<C32>, f32) {
     let be = CpuBackend::new();
     let shape = [9usize, 8];
     let op = FftOp::new(&shape, &[0, 1]).unwrap();
@@ -351,11 +352,18 @@ fn fista_with_a_unitary_operator_is_the_soft_threshold() {
     let mut x = be.zeros(72);
     let opts = FistaOptions {
         max_iter: 20,
+        order,
         ..FistaOptions::default()
     };
     fista(&be, &op, &y, &L1::new(lambda), &mut x, &opts, None).unwrap();
     let mut fy = be.zeros(72);
     op.adjoint(&be, &y, &mut fy);
+    (x, fy, lambda)
+}
+
+#[test]
+fn fista_with_a_unitary_operator_is_the_soft_threshold() {
+    let (x, fy, lambda) = fista_on_a_unitary_fft(FistaOrder::BeckTeboulle);
     let want: Vec<C32> = fy.iter().map(|&v| soft(v, lambda)).collect();
     let err = max_abs_diff(&x, &want);
     eprintln!("FISTA vs soft threshold: max error {err:.2e}");
@@ -366,20 +374,7 @@ fn fista_with_a_unitary_operator_is_the_soft_threshold() {
 fn fista_in_bart_order_returns_the_last_gradient_step() {
     // With a unitary A (step 1) the minimiser is x* = soft(Aᴴy, λ) and the gradient step from it
     // lands on Aᴴy: BART's order returns Aᴴy, whose threshold is the Beck–Teboulle result.
-    let be = CpuBackend::new();
-    let shape = [9usize, 8];
-    let op = FftOp::new(&shape, &[0, 1]).unwrap();
-    let y = be.upload(&pseudo_random(72, 11));
-    let lambda = 0.15f32;
-    let mut x = be.zeros(72);
-    let opts = FistaOptions {
-        max_iter: 20,
-        order: FistaOrder::Bart,
-        ..FistaOptions::default()
-    };
-    fista(&be, &op, &y, &L1::new(lambda), &mut x, &opts, None).unwrap();
-    let mut fy = be.zeros(72);
-    op.adjoint(&be, &y, &mut fy);
+    let (x, fy, lambda) = fista_on_a_unitary_fft(FistaOrder::Bart);
     let err = max_abs_diff(&x, &fy);
     let thresholded: Vec<C32> = x.iter().map(|&v| soft(v, lambda)).collect();
     let want: Vec<C32> = fy.iter().map(|&v| soft(v, lambda)).collect();
