@@ -393,7 +393,7 @@ mod tests {
         assert_eq!(y.len(), rank * s);
         // The backend path agrees with the host path.
         let yb = be.download(&cc.apply(&be, &be.upload(&x)).unwrap());
-        let diff = crate::test_util::max_abs_diff(&y, &yb);
+        let diff = crate::metrics::max_abs_diff(&y, &yb).unwrap();
         assert!(diff < 1e-5, "host and backend differ by {diff}");
         // Virtual-coil covariance: diagonal with the top eigenvalues.
         for i in 0..rank {

@@ -1388,7 +1388,7 @@ mod tests {
             assert_eq!(n_fast, n_slow, "case {i}");
             assert!(n_fast > 0);
             let scale = slow.iter().map(|v| v.norm()).fold(0.0, f32::max);
-            let err = crate::test_util::max_abs_diff(&fast, &slow);
+            let err = crate::metrics::max_abs_diff(&fast, &slow).unwrap();
             assert!(
                 err <= 1e-5 * scale,
                 "case {i}: max error {err} (scale {scale})"

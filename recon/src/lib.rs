@@ -52,8 +52,6 @@ pub mod provenance;
 pub mod rss;
 pub mod scaling;
 pub mod solve;
-#[cfg(test)]
-mod test_util;
 
 pub use backend::{Backend, C32, CpuBackend, Device, FftDirection};
 pub use error::{ReconError, Result};

@@ -10,6 +10,7 @@
 //!
 //! `s` is always computed over the whole array, also for the support variant.
 
+use crate::backend::C32;
 use crate::error::{ReconError, Result};
 
 /// Fraction of `max(gt)` above which a pixel belongs to the object support.
@@ -79,6 +80,21 @@ pub fn nrmse_support(recon: &[f32], gt: &[f32]) -> Result<f64> {
     nrmse_where(recon, gt, |b| b > t)
 }
 
+/// The largest complex difference `max |a[i] − b[i]|` of two arrays of the same length (e.g. a
+/// backend path against a host path).
+pub fn max_abs_diff(a: &[C32], b: &[C32]) -> Result<f32> {
+    if a.len() != b.len() {
+        return Err(ReconError::shape(
+            "max_abs_diff",
+            format!("{} against {} samples", a.len(), b.len()),
+        ));
+    }
+    Ok(a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).norm())
+        .fold(0.0, f32::max))
+}
+
 /// Repeats `gt` `times` times, to score a stack of images (e.g. one per repetition) against a
 /// single ground truth over the whole stack, as the reference does for `sl_reps`.
 pub fn tile(gt: &[f32], times: usize) -> Vec<f32> {
@@ -108,5 +124,14 @@ mod tests {
         assert!((nrmse_support(&rec, &gt).unwrap() - 0.5).abs() < 1e-6);
         assert!(nrmse(&[0.0; 4], &gt).is_err());
         assert!(nrmse(&rec[..3], &gt).is_err());
+    }
+
+    #[test]
+    fn max_abs_diff_is_the_largest_complex_difference_and_checks_lengths() {
+        let a = [C32::new(1.0, 0.0), C32::new(0.0, 2.0)];
+        let b = [C32::new(1.0, 0.5), C32::new(0.0, -1.0)];
+        assert_eq!(max_abs_diff(&a, &b).unwrap(), 3.0);
+        let e = max_abs_diff(&a, &b[..1]).unwrap_err().to_string();
+        assert!(e.contains("2 against 1"), "{e}");
     }
 }

@@ -333,7 +333,7 @@ mod tests {
         // The host path agrees with the backend path.
         let mut host = fresh.clone();
         pw.apply_host(&mut host).unwrap();
-        let err = crate::test_util::max_abs_diff(&host, &white);
+        let err = crate::metrics::max_abs_diff(&host, &white).unwrap();
         assert!(err < 1e-4, "host and backend whitening differ by {err}");
     }
 

@@ -7,6 +7,7 @@ use accord_recon::linop::{
     Scaled, SenseOp, SenseSampling, WaveletOp, adjoint_mismatch, normal_mismatch, numel,
     pseudo_random,
 };
+use accord_recon::metrics::max_abs_diff;
 use accord_recon::solve::{
     AdmmOptions, CgOptions, FistaOptions, FistaOrder, L1, L1Transform, admm, cg, fista, max_eig,
 };
@@ -61,13 +62,6 @@ fn nrmse(x: &[C32], truth: &[C32]) -> f64 {
         .sum();
     let den: f64 = truth.iter().map(|b| f64::from(b.norm_sqr())).sum();
     (num / den).sqrt()
-}
-
-fn max_abs_diff(x: &[C32], y: &[C32]) -> f32 {
-    x.iter()
-        .zip(y)
-        .map(|(a, b)| (a - b).norm())
-        .fold(0.0, f32::max)
 }
 
 fn soft(v: C32, t: f32) -> C32 {
@@ -333,7 +327,7 @@ fn cg_with_tikhonov_matches_the_diagonal_closed_form() {
         .zip(&w)
         .map(|(v, w)| v * (w / (w * w + lambda)))
         .collect();
-    let err = max_abs_diff(&x, &want);
+    let err = max_abs_diff(&x, &want).unwrap();
     eprintln!(
         "CG Tikhonov: {} iterations, max error {err:.2e}",
         rep.iterations
@@ -365,7 +359,7 @@ fn fista_on_a_unitary_fft(order: FistaOrder) -> (Vec<C32>, Vec<C32>, f32) {
 fn fista_with_a_unitary_operator_is_the_soft_threshold() {
     let (x, fy, lambda) = fista_on_a_unitary_fft(FistaOrder::BeckTeboulle);
     let want: Vec<C32> = fy.iter().map(|&v| soft(v, lambda)).collect();
-    let err = max_abs_diff(&x, &want);
+    let err = max_abs_diff(&x, &want).unwrap();
     eprintln!("FISTA vs soft threshold: max error {err:.2e}");
     assert!(err < 1e-4, "max error {err}");
 }
@@ -375,10 +369,10 @@ fn fista_in_bart_order_returns_the_last_gradient_step() {
     // With a unitary A (step 1) the minimiser is x* = soft(Aᴴy, λ) and the gradient step from it
     // lands on Aᴴy: BART's order returns Aᴴy, whose threshold is the Beck–Teboulle result.
     let (x, fy, lambda) = fista_on_a_unitary_fft(FistaOrder::Bart);
-    let err = max_abs_diff(&x, &fy);
+    let err = max_abs_diff(&x, &fy).unwrap();
     let thresholded: Vec<C32> = x.iter().map(|&v| soft(v, lambda)).collect();
     let want: Vec<C32> = fy.iter().map(|&v| soft(v, lambda)).collect();
-    let err_soft = max_abs_diff(&thresholded, &want);
+    let err_soft = max_abs_diff(&thresholded, &want).unwrap();
     eprintln!("FISTA (BART's order) vs Aᴴy: {err:.2e}; thresholded vs soft(Aᴴy): {err_soft:.2e}");
     assert!(err < 1e-4 && err_soft < 1e-4, "{err}, {err_soft}");
 }
@@ -413,7 +407,7 @@ fn admm_with_identity_and_wavelet_is_the_transform_soft_threshold() {
     w.forward_host(&mut c);
     let mut want: Vec<C32> = c.iter().map(|&v| soft(v, lambda)).collect();
     w.inverse_host(&mut want);
-    let err = max_abs_diff(&x, &want);
+    let err = max_abs_diff(&x, &want).unwrap();
     eprintln!(
         "ADMM vs transform soft threshold: {} iterations, max error {err:.2e}",
         rep.iterations
@@ -432,7 +426,7 @@ fn admm_with_identity_and_wavelet_is_the_transform_soft_threshold() {
         None,
     )
     .unwrap();
-    let err_f = max_abs_diff(&xf, &want);
+    let err_f = max_abs_diff(&xf, &want).unwrap();
     eprintln!("FISTA-wavelet vs closed form: max error {err_f:.2e}");
     assert!(err_f < 1e-4, "max error {err_f}");
 }

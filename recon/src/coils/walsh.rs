@@ -280,7 +280,7 @@ mod tests {
             // One pixel per slab: slabs of `window` planes (4 slabs for window 7).
             let slabs = walsh_in_slabs(&be, &img, &shape, &opts, 1).unwrap();
             let (a, b) = (be.download(&whole.maps), be.download(&slabs.maps));
-            let diff = crate::test_util::max_abs_diff(&a, &b);
+            let diff = crate::metrics::max_abs_diff(&a, &b).unwrap();
             assert!(diff < 1e-5, "window {window}: maps differ by {diff}");
             let ediff = whole
                 .eigenvalues

@@ -452,7 +452,7 @@ mod tests {
             shifts_seen.insert(t.next_shifts().unwrap());
             t.prox(&be, &mut b, 1.0);
         }
-        let err = crate::test_util::max_abs_diff(&x, &b);
+        let err = crate::metrics::max_abs_diff(&x, &b).unwrap();
         assert!(err < 1e-5, "{err}");
         assert!(shifts_seen.len() > 1, "the shifts change: {shifts_seen:?}");
         for s in &shifts_seen {
@@ -481,7 +481,7 @@ mod tests {
             let c = w.analysis(&x);
             assert_eq!(c.len(), w.n_coeffs());
             let y = w.synthesis(&c);
-            let err = crate::test_util::max_abs_diff(&x, &y);
+            let err = crate::metrics::max_abs_diff(&x, &y).unwrap();
             assert!(err < 1e-5, "{shape:?}: max error {err}");
         }
     }
@@ -514,7 +514,7 @@ mod tests {
             .unwrap()
             .prox(&be, &mut b, 1.0);
         let y = be.download(&b);
-        let err = crate::test_util::max_abs_diff(&x, &y);
+        let err = crate::metrics::max_abs_diff(&x, &y).unwrap();
         assert!(err < 1e-5, "{err}");
         WaveletThreshold::new(w, 1e3)
             .unwrap()

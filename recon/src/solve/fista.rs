@@ -43,6 +43,28 @@ impl std::fmt::Display for FistaOrder {
     }
 }
 
+/// Nesterov's momentum sequence of both orders: `t₀ = 1`, `t_{k+1} = (1 + √(1 + 4t_k²)) / 2`,
+/// extrapolation weight `β_k = (t_k − 1) / t_{k+1}`.
+struct Momentum {
+    t: f64,
+}
+
+impl Default for Momentum {
+    fn default() -> Self {
+        Momentum { t: 1.0 }
+    }
+}
+
+impl Momentum {
+    /// The next extrapolation weight `β_k`, advancing `t`.
+    fn next_beta(&mut self) -> f32 {
+        let t_next = 0.5 * (1.0 + (1.0 + 4.0 * self.t * self.t).sqrt());
+        let beta = ((self.t - 1.0) / t_next) as f32;
+        self.t = t_next;
+        beta
+    }
+}
+
 /// Settings of [`fista()`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FistaOptions {
@@ -66,7 +88,7 @@ impl Default for FistaOptions {
             step: None,
             power_iters: 30,
             tol: 0.0,
-            order: FistaOrder::BeckTeboulle,
+            order: FistaOrder::default(),
         }
     }
 }
@@ -113,7 +135,7 @@ pub fn fista<B: Backend, A: LinOp<B> + ?Sized, P: Prox<B> + ?Sized>(
     be.copy(&mut z, x);
     let mut x_prev = be.zeros(n);
     let mut g = be.zeros(n);
-    let mut t = 1.0f64;
+    let mut momentum = Momentum::default();
     let mut report = SolveReport::with_capacity(opts.max_iter);
     while report.iterations < opts.max_iter {
         // g = Aᴴ(A z − y) = AᴴA z − Aᴴy.
@@ -123,9 +145,7 @@ pub fn fista<B: Backend, A: LinOp<B> + ?Sized, P: Prox<B> + ?Sized>(
         be.copy(x, &z);
         be.axpy(x, C32::new(-step, 0.0), &g);
         prox.prox(be, x, step);
-        let t_next = 0.5 * (1.0 + (1.0 + 4.0 * t * t).sqrt());
-        let beta = ((t - 1.0) / t_next) as f32;
-        t = t_next;
+        let beta = momentum.next_beta();
         // z = x + β (x − x_prev) = (1 + β) x − β x_prev.
         be.copy(&mut z, &x_prev);
         be.xpay(&mut z, C32::new(-beta, 0.0), x);
@@ -157,14 +177,12 @@ fn fista_bart_order<B: Backend, A: LinOp<B> + ?Sized, P: Prox<B> + ?Sized>(
     let mut o = be.zeros(n);
     be.copy(&mut o, x);
     let mut g = be.zeros(n);
-    let mut t = 1.0f64;
+    let mut momentum = Momentum::default();
     let mut report = SolveReport::with_capacity(opts.max_iter);
     while report.iterations < opts.max_iter {
         prox.prox(be, x, step);
         let change = rel_change(be, x, &o, &mut g);
-        let t_next = 0.5 * (1.0 + (1.0 + 4.0 * t * t).sqrt());
-        let beta = ((t - 1.0) / t_next) as f32;
-        t = t_next;
+        let beta = momentum.next_beta();
         // o ← x (the thresholded iterate); x ← x + β (x − o_previous).
         be.copy(&mut g, x);
         be.axpy(x, C32::new(beta, 0.0), &g);
